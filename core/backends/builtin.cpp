@@ -1,0 +1,27 @@
+// The one place that knows every built-in backend: registers each under its URL scheme(s).
+#include "tenure/backend.hpp"
+#include "file/file_backend.hpp"
+#include "memory/memory_backend.hpp"
+#ifdef TENURE_WITH_REDIS
+#include "redis/redis_backend.hpp"
+#endif
+#ifdef TENURE_WITH_POSTGRES
+#include "postgres/postgres_backend.hpp"
+#endif
+
+namespace tenure {
+
+void register_builtin_backends() {
+  register_backend("memory", backends::make_memory_backend);
+  register_backend("file", backends::make_file_backend);
+#ifdef TENURE_WITH_REDIS
+  register_backend("redis", backends::make_redis_backend);
+  register_backend("rediss", backends::make_redis_backend);
+#endif
+#ifdef TENURE_WITH_POSTGRES
+  register_backend("postgres", backends::make_postgres_backend);
+  register_backend("postgresql", backends::make_postgres_backend);
+#endif
+}
+
+}  // namespace tenure

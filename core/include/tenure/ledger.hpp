@@ -1,0 +1,54 @@
+// The run-once ledger: a record per job key in the election's backend, written only under the
+// current fencing token, so a new leader never re-runs a job the old one finished.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "tenure/errors.hpp"
+
+namespace tenure {
+
+enum class RunStatus : int { none = 0, started = 1, finished = 2, failed = 3 };
+const char* run_status_name(RunStatus s) noexcept;
+
+struct RunRecord {
+  std::string job_key;
+  RunStatus status = RunStatus::none;  // none: no run recorded
+  uint64_t token = 0;                  // fencing token of the run's leader
+  std::string holder;                  // identity of the run's leader
+  int64_t started_unix_ms = 0;
+  int64_t finished_unix_ms = 0;
+  std::string detail;  // free text from finish()
+};
+
+// What to do with a run that an older leader started and never finished.
+enum class UnfinishedPolicy : int { retry = 0, skip = 1 };
+
+struct ClaimResult {
+  bool claimed = false;  // true: caller must run the job then finish()
+  RunRecord previous;    // the record found before the claim (status none if there was none)
+};
+
+template <class T>
+using Completion = std::function<void(Result<T>)>;
+
+// Every method completes asynchronously (never inline) on the backend's executor.
+// Fencing: a claim or finish whose token is not the election's current leadership token fails
+// with Errc::fenced; finish also fails with fenced when a newer token has claimed the job since.
+class Ledger {
+ public:
+  virtual ~Ledger() = default;
+  // Atomic: claims when there is no record, a failed one, or (policy retry) a started one from an
+  // older token. A finished record, or a started one under policy skip, is returned unclaimed.
+  virtual void claim(const std::string& job_key, uint64_t token, const std::string& holder,
+                     UnfinishedPolicy policy, Completion<ClaimResult> done) = 0;
+  virtual void finish(const std::string& job_key, uint64_t token, bool success,
+                      const std::string& detail, Completion<RunRecord> done) = 0;
+  virtual void read(const std::string& job_key, Completion<RunRecord> done) = 0;
+};
+
+Status validate_job_key(const std::string& key);  // 1..200 chars of [A-Za-z0-9._:@/-]
+
+}  // namespace tenure
