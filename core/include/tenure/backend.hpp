@@ -43,6 +43,8 @@ struct AcquireOutcome {
 // Contract for every method: the completion runs later (never inline) on the session's executor,
 // exactly once, unless close() was called first. Requests must time out below renew_deadline.
 // renew/release with a token that is not the current holder's fail with Errc::lost.
+// Requests may overlap (a release can be issued while a renew is still out): a backend whose
+// client runs one request at a time queues them.
 class BackendSession {
  public:
   virtual ~BackendSession() = default;

@@ -29,6 +29,7 @@ enum class UnfinishedPolicy : int { retry = 0, skip = 1 };
 struct ClaimResult {
   bool claimed = false;  // true: caller must run the job then finish()
   RunRecord previous;    // the record found before the claim (status none if there was none)
+  uint64_t token = 0;    // the fencing token the claim was made under (filled in by the core)
 };
 
 template <class T>

@@ -1,0 +1,18 @@
+// memory://NAMESPACE — an in-process backend for fast, deterministic core tests. Electors in one
+// process that name the same namespace share leases; nothing survives the process.
+#pragma once
+
+#include <memory>
+
+#include "tenure/backend.hpp"
+
+namespace tenure::backends {
+
+Result<std::unique_ptr<BackendSession>> make_memory_backend(const BackendContext& ctx);
+
+// Fault injection for tests: every request of the given namespace/election fails with
+// Errc::unreachable (fail), or never completes until healed (hang).
+enum class MemoryFault { none, fail, hang };
+void set_memory_fault(const std::string& ns, const std::string& election, MemoryFault fault);
+
+}  // namespace tenure::backends

@@ -1,0 +1,526 @@
+#include "postgres/pg_connection.hpp"
+
+#include <boost/asio/post.hpp>
+#include <cstdlib>
+
+namespace tenure::backends::pg {
+
+namespace {
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+bool has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+
+}  // namespace
+
+// ---- PgResult ----
+
+bool PgResult::is_null(int row, int col) const {
+  return !r_ || row >= rows() || col >= cols() || PQgetisnull(r_.get(), row, col) != 0;
+}
+
+std::string PgResult::text(int row, int col) const {
+  if (is_null(row, col)) return {};
+  return std::string(PQgetvalue(r_.get(), row, col),
+                     static_cast<size_t>(PQgetlength(r_.get(), row, col)));
+}
+
+int64_t PgResult::i64(int row, int col) const {
+  if (is_null(row, col)) return 0;
+  return std::strtoll(PQgetvalue(r_.get(), row, col), nullptr, 10);
+}
+
+bool PgResult::boolean(int row, int col) const {
+  if (is_null(row, col)) return false;
+  return PQgetvalue(r_.get(), row, col)[0] == 't';
+}
+
+// ---- errors ----
+
+Status classify_connect_error(const ConnParams& p, const std::string& raw) {
+  const std::string m = trim(raw);
+  const std::string at = "PostgreSQL at " + p.where;
+  if (has(m, "password authentication failed") || has(m, "no password supplied") ||
+      has(m, "SCRAM") || has(m, "authentication failed") || has(m, "password is required")) {
+    return make_error(Errc::auth_failed,
+                      at + " refused the credentials: check the user and password in the URL "
+                           "(postgres://USER:PASSWORD@host:port/db). Server said: " +
+                          m);
+  }
+  if (has(m, "database \"") && has(m, "does not exist")) {
+    return make_error(Errc::backend, at + ": the database does not exist: fix the path of the URL, or "
+                                          "create it (CREATE DATABASE " +
+                                          quote_ident(p.dbname) + " OWNER " + quote_ident(p.user) +
+                                          ";). Server said: " + m);
+  }
+  if (has(m, "role \"") && has(m, "does not exist")) {
+    return make_error(Errc::auth_failed, at + ": the role does not exist: fix the user in the URL. Server said: " + m);
+  }
+  if (has(m, "no pg_hba.conf entry") || has(m, "not permitted to log in") ||
+      has(m, "permission denied for database")) {
+    return make_error(Errc::permission_denied,
+                      at + " does not let this role connect: grant CONNECT / LOGIN or add a "
+                           "pg_hba.conf entry. Server said: " +
+                          m);
+  }
+  if (has(m, "invalid response to SSL negotiation") || has(m, "expected authentication request") ||
+      has(m, "unexpected message from server") || has(m, "invalid length of startup packet") ||
+      has(m, "received invalid response")) {
+    return make_error(Errc::unreachable,
+                      at + " does not speak the PostgreSQL protocol: is the port right? libpq said: " + m);
+  }
+  if (has(m, "server does not support SSL") || has(m, "SSL")) {
+    return make_error(Errc::unreachable,
+                      at + ": TLS could not be set up: check sslmode/sslrootcert/sslcert in the URL. libpq "
+                           "said: " +
+                          m);
+  }
+  return make_error(Errc::unreachable,
+                    at + " cannot be reached: check host and port, and that the server runs. libpq "
+                         "said: " +
+                        m);
+}
+
+Status classify_result_error(const ConnParams& p, const PGresult* r) {
+  const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  const std::string state = st != nullptr ? st : "";
+  const std::string m = trim(PQresultErrorMessage(r));
+  const std::string at = "PostgreSQL at " + p.where;
+  if (state == "42501")
+    return make_error(Errc::permission_denied, at + ": permission denied: " + m);
+  if (state == "57014") return make_error(Errc::timeout, at + ": statement cancelled (statement_timeout?): " + m);
+  if (state == "25006")
+    return make_error(Errc::backend, at + " is a read-only server (a standby?): point the URL at the "
+                                          "primary, or add target_session_attrs=read-write. " +
+                                          m);
+  if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "53300")
+    return make_error(Errc::unreachable, at + ": connection failure: " + m);
+  if (state.empty())
+    return make_error(Errc::unreachable, at + ": connection lost: " + m);
+  return make_error(Errc::backend, at + ": SQLSTATE " + state + ": " + m);
+}
+
+// ---- PgConnection ----
+
+struct PgConnection::Pending {
+  std::string sql;
+  std::vector<Param> params;
+  bool simple = false;
+  milliseconds timeout{0};
+  QueryHandler done;
+  std::unique_ptr<asio::steady_timer> timer;
+  PgResult result;
+  Status error;
+  bool finished = false;
+  bool internal = false;  // setup statements: not a caller's query
+};
+
+PgConnection::PgConnection(asio::any_io_executor ex, ConnParams params, ConnHooks hooks)
+    : ex_(std::move(ex)),
+      params_(std::move(params)),
+      hooks_(std::move(hooks)),
+      connect_timer_(ex_),
+      reconnect_timer_(ex_) {}
+
+PgConnection::~PgConnection() {
+  if (sd_) sd_->release();
+  if (conn_ != nullptr) PQfinish(conn_);
+}
+
+void PgConnection::query(std::string sql, std::vector<Param> params, milliseconds timeout,
+                         QueryHandler done) {
+  auto p = std::make_shared<Pending>();
+  p->sql = std::move(sql);
+  p->params = std::move(params);
+  p->timeout = timeout;
+  p->done = std::move(done);
+  asio::post(ex_, [self = shared_from_this(), p] { self->enqueue(p); });
+}
+
+void PgConnection::script(std::string sql, milliseconds timeout, QueryHandler done) {
+  auto p = std::make_shared<Pending>();
+  p->sql = std::move(sql);
+  p->simple = true;
+  p->timeout = timeout;
+  p->done = std::move(done);
+  asio::post(ex_, [self = shared_from_this(), p] { self->enqueue(p); });
+}
+
+void PgConnection::connect() {
+  asio::post(ex_, [self = shared_from_this()] {
+    if (!self->closed_ && self->state_ == State::idle) self->start_connect();
+  });
+}
+
+void PgConnection::close() {
+  asio::post(ex_, [self = shared_from_this()] {
+    if (self->closed_) return;
+    self->closed_ = true;
+    self->reconnect_timer_.cancel();
+    self->teardown(make_error(Errc::backend, "the PostgreSQL connection was closed"), true, false);
+  });
+}
+
+void PgConnection::enqueue(std::shared_ptr<Pending> p) {
+  if (closed_) {
+    finish(p, make_error(Errc::backend, "the PostgreSQL connection was closed"));
+    return;
+  }
+  if (p->timeout.count() > 0) {
+    p->timer = std::make_unique<asio::steady_timer>(ex_, p->timeout);
+    p->timer->async_wait([self = shared_from_this(), w = std::weak_ptr<Pending>(p)](
+                             const boost::system::error_code& ec) {
+      auto p = w.lock();
+      if (ec || !p) return;
+      self->on_timeout(p);
+    });
+  }
+  queue_.push_back(std::move(p));
+  kick();
+}
+
+void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
+  if (p->finished) return;
+  const std::string ms = std::to_string(p->timeout.count());
+  if (p == inflight_) {
+    // The statement's outcome is unknown and the protocol is mid-exchange: start afresh.
+    teardown(make_error(Errc::timeout, "PostgreSQL at " + params_.where + " did not answer within " +
+                                           ms + " ms; the connection was reset"),
+             false, true);
+    return;
+  }
+  for (auto it = queue_.begin(); it != queue_.end(); ++it) {
+    if (*it == p) {
+      queue_.erase(it);
+      break;
+    }
+  }
+  finish(p, make_error(Errc::timeout, "no connection to PostgreSQL at " + params_.where + " within " +
+                                          ms + " ms"));
+}
+
+void PgConnection::finish(const std::shared_ptr<Pending>& p, Result<PgResult> r) {
+  if (p->finished) return;
+  p->finished = true;
+  if (p->timer) p->timer->cancel();
+  auto done = std::move(p->done);
+  if (done) done(std::move(r));
+}
+
+void PgConnection::kick() {
+  if (closed_) return;
+  if (state_ == State::idle) {
+    if (!queue_.empty()) {
+      reconnect_timer_.cancel();
+      start_connect();
+    }
+    return;
+  }
+  if (state_ == State::ready && !inflight_ && !queue_.empty()) {
+    inflight_ = queue_.front();
+    queue_.pop_front();
+    send(inflight_);
+  }
+}
+
+void PgConnection::start_connect() {
+  std::vector<const char*> keys, vals;
+  for (const auto& [k, v] : params_.keywords) {
+    keys.push_back(k.c_str());
+    vals.push_back(v.c_str());
+  }
+  keys.push_back(nullptr);
+  vals.push_back(nullptr);
+  ++conn_gen_;
+  conn_ = PQconnectStartParams(keys.data(), vals.data(), 0);
+  if (conn_ == nullptr) {
+    teardown(make_error(Errc::internal, "libpq could not allocate a connection"), true, false);
+    return;
+  }
+  if (PQstatus(conn_) == CONNECTION_BAD) {
+    teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
+    return;
+  }
+  state_ = State::connecting;
+  connect_timer_.expires_after(params_.connect_timeout);
+  connect_timer_.async_wait([self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
+    if (ec || g != self->conn_gen_) return;
+    if (self->state_ == State::connecting || self->state_ == State::setup) {
+      self->teardown(make_error(Errc::timeout, "connecting to PostgreSQL at " + self->params_.where +
+                                                   " took longer than " +
+                                                   std::to_string(self->params_.connect_timeout.count()) +
+                                                   " ms (connect_timeout)"),
+                     true, false);
+    }
+  });
+  connect_step(PGRES_POLLING_WRITING);
+}
+
+void PgConnection::update_socket() {
+  const int fd = PQsocket(conn_);
+  if (fd == fd_ && sd_) return;
+  ++sock_gen_;
+  reading_ = writing_ = false;
+  if (sd_) {
+    sd_->release();  // libpq owns (and closes) the descriptor
+    sd_.reset();
+  }
+  fd_ = fd;
+  if (fd >= 0) sd_.emplace(ex_, fd);
+}
+
+void PgConnection::wait(asio::posix::descriptor_base::wait_type t, std::function<void()> fn) {
+  if (!sd_) return;
+  sd_->async_wait(t, [self = shared_from_this(), g = sock_gen_, fn = std::move(fn)](
+                         const boost::system::error_code& ec) {
+    if (g != self->sock_gen_) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      self->teardown(make_error(Errc::unreachable, "PostgreSQL socket error: " + ec.message()),
+                     self->state_ != State::ready, true);
+      return;
+    }
+    fn();
+  });
+}
+
+void PgConnection::connect_step(PostgresPollingStatusType st) {
+  switch (st) {
+    case PGRES_POLLING_OK:
+      on_connected();
+      return;
+    case PGRES_POLLING_FAILED:
+      teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
+      return;
+    case PGRES_POLLING_READING:
+    case PGRES_POLLING_WRITING: {
+      update_socket();
+      if (!sd_) {
+        teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
+        return;
+      }
+      auto t = st == PGRES_POLLING_READING ? asio::posix::descriptor_base::wait_read
+                                           : asio::posix::descriptor_base::wait_write;
+      wait(t, [this] { connect_step(PQconnectPoll(conn_)); });
+      return;
+    }
+    default:
+      wait(asio::posix::descriptor_base::wait_read, [this] { connect_step(PQconnectPoll(conn_)); });
+      return;
+  }
+}
+
+void PgConnection::on_connected() {
+  update_socket();
+  if (PQsetnonblocking(conn_, 1) != 0) {
+    teardown(make_error(Errc::internal, "libpq refused non-blocking mode"), true, false);
+    return;
+  }
+  state_ = State::setup;
+  run_setup(0);
+}
+
+// Setup step 0 (optional) checks for a pooler; steps 1.. run hooks_.setup.
+void PgConnection::run_setup(size_t i) {
+  const size_t checks = hooks_.check_direct_session ? 1 : 0;
+  if (i >= checks + hooks_.setup.size()) {
+    state_ = State::ready;
+    connect_timer_.cancel();
+    failures_ = 0;
+    arm_read();
+    if (hooks_.on_connected) hooks_.on_connected();
+    kick();
+    return;
+  }
+  auto p = std::make_shared<Pending>();
+  p->internal = true;
+  const uint64_t g = conn_gen_;
+  if (i < checks) {
+    p->sql = "SELECT pg_backend_pid()";
+    p->done = [this, i, g](Result<PgResult> r) {
+      if (g != conn_gen_) return;
+      if (!r.ok()) {
+        teardown(r.status, true, false);
+        return;
+      }
+      const int64_t server_pid = r.value.i64(0, 0);
+      const int key_pid = PQbackendPID(conn_);
+      if (server_pid != key_pid) {
+        teardown(make_error(Errc::backend,
+                            "PostgreSQL at " + params_.where +
+                                " is reached through a connection pooler (its backend pid " +
+                                std::to_string(server_pid) + " differs from the connection's " +
+                                std::to_string(key_pid) +
+                                "): mode=session holds a session-level advisory lock, which a "
+                                "transaction-pooling proxy (pgbouncer pool_mode=transaction) would "
+                                "silently break. Connect to PostgreSQL directly (or through "
+                                "session pooling, then add allow_proxy=true), or use mode=lease."),
+                 true, false);
+        return;
+      }
+      run_setup(i + 1);
+    };
+  } else {
+    p->sql = hooks_.setup[i - checks];
+    p->simple = true;
+    p->done = [this, i, g](Result<PgResult> r) {
+      if (g != conn_gen_) return;
+      if (!r.ok()) {
+        teardown(r.status, true, false);
+        return;
+      }
+      run_setup(i + 1);
+    };
+  }
+  inflight_ = p;
+  send(p);
+}
+
+void PgConnection::send(const std::shared_ptr<Pending>& p) {
+  int ok = 0;
+  if (p->simple) {
+    ok = PQsendQuery(conn_, p->sql.c_str());
+  } else {
+    std::vector<const char*> vals;
+    vals.reserve(p->params.size());
+    for (const auto& v : p->params) vals.push_back(v ? v->c_str() : nullptr);
+    ok = PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()), nullptr, vals.data(),
+                           nullptr, nullptr, 0);
+  }
+  if (ok == 0) {
+    teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
+                                               ": sending failed: " + trim(PQerrorMessage(conn_))),
+             state_ != State::ready, true);
+    return;
+  }
+  flush();
+  if (conn_ != nullptr) arm_read();
+}
+
+void PgConnection::flush() {
+  if (conn_ == nullptr) return;
+  const int r = PQflush(conn_);
+  if (r < 0) {
+    teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
+                                               ": connection lost: " + trim(PQerrorMessage(conn_))),
+             state_ != State::ready, true);
+  } else if (r == 1 && !writing_) {
+    writing_ = true;
+    wait(asio::posix::descriptor_base::wait_write, [this] {
+      writing_ = false;
+      flush();
+    });
+  }
+}
+
+void PgConnection::arm_read() {
+  if (reading_ || conn_ == nullptr) return;
+  reading_ = true;
+  wait(asio::posix::descriptor_base::wait_read, [this] {
+    reading_ = false;
+    on_readable();
+  });
+}
+
+void PgConnection::on_readable() {
+  const uint64_t g = conn_gen_;
+  if (PQconsumeInput(conn_) == 0) {
+    teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
+                                               ": connection lost: " + trim(PQerrorMessage(conn_))),
+             state_ != State::ready, true);
+    return;
+  }
+  drain_notifies();
+  if (g != conn_gen_) return;
+  if (writing_) flush();
+  if (g != conn_gen_) return;
+  collect();
+  if (g != conn_gen_ || conn_ == nullptr) return;
+  arm_read();
+}
+
+void PgConnection::drain_notifies() {
+  while (conn_ != nullptr) {
+    PGnotify* n = PQnotifies(conn_);
+    if (n == nullptr) return;
+    std::string channel = n->relname != nullptr ? n->relname : "";
+    std::string payload = n->extra != nullptr ? n->extra : "";
+    PQfreemem(n);
+    if (hooks_.on_notify) hooks_.on_notify(channel, payload);
+  }
+}
+
+void PgConnection::collect() {
+  while (inflight_ && conn_ != nullptr) {
+    if (PQisBusy(conn_) != 0) return;
+    PGresult* r = PQgetResult(conn_);
+    if (r == nullptr) {
+      auto p = std::move(inflight_);
+      inflight_.reset();
+      if (p->error.ok()) {
+        finish(p, p->result);
+      } else {
+        finish(p, p->error);
+      }
+      if (state_ == State::ready) kick();
+      return;
+    }
+    const ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+      if (inflight_->error.ok()) inflight_->error = classify_result_error(params_, r);
+      PQclear(r);
+    } else {
+      inflight_->result = PgResult(r);
+    }
+  }
+}
+
+void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) {
+  const bool was_ready = state_ == State::ready;
+  ++sock_gen_;
+  ++conn_gen_;
+  reading_ = writing_ = false;
+  if (sd_) {
+    sd_->release();
+    sd_.reset();
+  }
+  fd_ = -1;
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  connect_timer_.cancel();
+  state_ = State::idle;
+  auto inflight = std::move(inflight_);
+  inflight_.reset();
+  if (inflight && !inflight->internal) finish(inflight, why);
+  if (fail_queue || closed_) {
+    auto q = std::move(queue_);
+    queue_.clear();
+    for (auto& p : q) finish(p, why);
+  }
+  if (closed_) return;
+  if (run_hooks && was_ready && hooks_.on_lost) hooks_.on_lost(why);
+  if (closed_) return;
+  if (!queue_.empty()) {
+    // Queries not yet sent can safely go to a new connection.
+    asio::post(ex_, [self = shared_from_this()] { self->kick(); });
+  } else if (hooks_.keep_connected) {
+    schedule_reconnect();
+  }
+}
+
+void PgConnection::schedule_reconnect() {
+  ++failures_;
+  const int shift = failures_ < 5 ? failures_ : 5;
+  reconnect_timer_.expires_after(milliseconds(50 << shift));  // 100 ms .. 1.6 s
+  reconnect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
+    if (ec || self->closed_ || self->state_ != State::idle) return;
+    self->start_connect();
+  });
+}
+
+}  // namespace tenure::backends::pg

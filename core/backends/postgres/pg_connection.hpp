@@ -1,0 +1,123 @@
+// One asynchronous libpq connection driven by Asio: the connection's socket is watched with a
+// posix::stream_descriptor (released, never closed: libpq owns the fd), queries are queued and
+// sent one at a time with PQsendQueryParams, results read with PQconsumeInput/PQisBusy/
+// PQgetResult, notifications with PQnotifies. Every handler runs on the connection's executor.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "postgres/pg_config.hpp"
+#include "tenure/errors.hpp"
+
+namespace tenure::backends::pg {
+
+namespace asio = boost::asio;
+
+// A query result (owned, shared, immutable). Text format.
+class PgResult {
+ public:
+  PgResult() = default;
+  explicit PgResult(PGresult* r) : r_(r, PQclear) {}
+  int rows() const { return r_ ? PQntuples(r_.get()) : 0; }
+  int cols() const { return r_ ? PQnfields(r_.get()) : 0; }
+  bool is_null(int row, int col) const;
+  std::string text(int row, int col) const;  // "" when null
+  int64_t i64(int row, int col) const;       // 0 when null
+  bool boolean(int row, int col) const;      // false when null
+
+ private:
+  std::shared_ptr<PGresult> r_;
+};
+
+using QueryHandler = std::function<void(Result<PgResult>)>;
+using Param = std::optional<std::string>;  // nullopt: SQL NULL
+
+struct ConnHooks {
+  std::vector<std::string> setup;      // run after every (re)connect, before any query
+  bool check_direct_session = false;   // refuse a pooler (backend pid differs from the key data)
+  bool keep_connected = false;         // reconnect by itself after a loss (listeners)
+  std::function<void()> on_connected;  // after setup
+  std::function<void(const Status&)> on_lost;  // an established connection was lost
+  std::function<void(const std::string& channel, const std::string& payload)> on_notify;
+};
+
+class PgConnection : public std::enable_shared_from_this<PgConnection> {
+ public:
+  PgConnection(asio::any_io_executor ex, ConnParams params, ConnHooks hooks);
+  ~PgConnection();
+  PgConnection(const PgConnection&) = delete;
+  PgConnection& operator=(const PgConnection&) = delete;
+
+  // Thread-safe. Connects first when needed. done runs later, once, on executor().
+  // timeout 0: none (a blocking advisory lock); otherwise the connection is reset on timeout,
+  // because the statement's outcome is then unknown.
+  void query(std::string sql, std::vector<Param> params, milliseconds timeout, QueryHandler done);
+  // Simple protocol, several statements in one implicit transaction; the last result is returned.
+  void script(std::string sql, milliseconds timeout, QueryHandler done);
+  void connect();  // thread-safe: connect now, without a query
+  // Thread-safe: disconnect for good; queued queries fail with Errc::backend, no hook runs.
+  void close();
+
+  const asio::any_io_executor& executor() const { return ex_; }
+  const ConnParams& params() const { return params_; }
+
+ private:
+  struct Pending;
+  enum class State { idle, connecting, setup, ready };
+
+  void enqueue(std::shared_ptr<Pending> p);
+  void kick();
+  void start_connect();
+  void connect_step(PostgresPollingStatusType st);
+  void on_connected();
+  void run_setup(size_t i);
+  void send(const std::shared_ptr<Pending>& p);
+  void flush();
+  void arm_read();
+  void on_readable();
+  void collect();
+  void drain_notifies();
+  void update_socket();
+  void wait(asio::posix::descriptor_base::wait_type t, std::function<void()> fn);
+  void on_timeout(const std::shared_ptr<Pending>& p);
+  void finish(const std::shared_ptr<Pending>& p, Result<PgResult> r);
+  // Drops the server connection. fail_queue: also fail queries not yet sent (a failed connect).
+  void teardown(const Status& why, bool fail_queue, bool run_hooks);
+  void schedule_reconnect();
+
+  asio::any_io_executor ex_;
+  ConnParams params_;
+  ConnHooks hooks_;
+  PGconn* conn_ = nullptr;
+  State state_ = State::idle;
+  bool closed_ = false;
+  int fd_ = -1;
+  std::optional<asio::posix::stream_descriptor> sd_;
+  uint64_t sock_gen_ = 0;  // changes whenever the descriptor changes: stale waits are ignored
+  uint64_t conn_gen_ = 0;  // changes with every teardown
+  bool reading_ = false;
+  bool writing_ = false;
+  std::deque<std::shared_ptr<Pending>> queue_;
+  std::shared_ptr<Pending> inflight_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer reconnect_timer_;
+  int failures_ = 0;
+};
+
+// Error classification, shared by the connection and the statements.
+Status classify_connect_error(const ConnParams& p, const std::string& libpq_message);
+Status classify_result_error(const ConnParams& p, const PGresult* r);
+
+}  // namespace tenure::backends::pg

@@ -1,0 +1,48 @@
+// The state one Redis session shares with its ledger: settings, key names, the shared
+// connections, and script execution whose completions land on the session's strand.
+#pragma once
+
+#include <utility>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "redis/redis_config.hpp"
+#include "redis/scripts.hpp"
+#include "redis/subscriber.hpp"
+#include "tenure/backend.hpp"
+
+namespace tenure::backends::redis {
+
+struct SessionCore : std::enable_shared_from_this<SessionCore> {
+  SessionCore(const BackendContext& ctx, RedisSettings s, std::shared_ptr<SharedConnections> sh);
+
+  boost::asio::any_io_executor io;  // the elector's strand: every completion runs here
+  RedisSettings settings;
+  Keys keys;
+  std::string election;
+  std::string identity;
+  Timing timing;
+  std::shared_ptr<SharedConnections> shared;
+  bool closed = false;
+
+  std::function<void()> on_change;
+  std::shared_ptr<Subscriber> subscriber;
+  uint64_t watch_id = 0;
+  boost::asio::steady_timer expiry_timer;  // wakes a follower when the holder's TTL runs out
+  bool uncertain_acquire = false;          // an acquire timed out: it may have succeeded
+
+  // EVALSHA (EVAL after NOSCRIPT). done runs on io, not after close.
+  void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
+            std::function<void(Result<Reply>)> done, milliseconds min_uptime = milliseconds(0));
+  // Posts fn to io unless closed by then.
+  void post(std::function<void()> fn);
+  void wake_at(milliseconds delay);
+  void close_now();
+};
+
+}  // namespace tenure::backends::redis

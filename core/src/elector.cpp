@@ -1,0 +1,192 @@
+// The public Elector: validation, the in-process identity registry, blocking waits with bounds.
+#include "tenure/elector.hpp"
+
+#include <future>
+#include <set>
+
+#include "asio_executor.hpp"
+#include "elector_core.hpp"
+
+namespace tenure {
+
+namespace {
+
+std::mutex g_ids_mu;
+std::set<std::string> g_ids;  // registry keys of started, not yet stopped electors
+
+void release_identity(const std::string& key) {
+  std::lock_guard lock(g_ids_mu);
+  g_ids.erase(key);
+}
+
+Status validate(ElectorOptions& o) {
+  if (o.identity.empty()) o.identity = default_identity();
+  if (auto s = validate_election_name(o.election); !s.ok()) return s;
+  if (auto s = validate_identity(o.identity); !s.ok()) return s;
+  if (auto s = validate_timing(o.timing); !s.ok()) return s;
+  if (o.stop_timeout.count() < 0)
+    return make_error(Errc::invalid_argument, "stop_timeout_ms must not be negative");
+  if (o.backend_url.empty())
+    return make_error(Errc::bad_url, "no backend URL given: set 'backend', e.g. file:///var/lib/"
+                                     "tenure or redis://127.0.0.1:6379");
+  return {};
+}
+
+template <class T>
+Result<T> wait_for(std::future<Result<T>>& f, milliseconds limit, const char* what) {
+  if (f.wait_for(limit) != std::future_status::ready)
+    return make_error(Errc::timeout, std::string(what) + " did not complete within " +
+                                         std::to_string(limit.count()) + " ms");
+  return f.get();
+}
+
+template <class T>
+std::pair<std::future<Result<T>>, Completion<T>> make_waiter() {
+  auto p = std::make_shared<std::promise<Result<T>>>();
+  auto f = p->get_future();
+  return {std::move(f), [p](Result<T> r) { p->set_value(std::move(r)); }};
+}
+
+}  // namespace
+
+const char* role_name(Role r) noexcept {
+  switch (r) {
+    case Role::stopped: return "stopped";
+    case Role::candidate: return "candidate";
+    case Role::leader: return "leader";
+    case Role::observer: return "observer";
+  }
+  return "unknown";
+}
+
+Elector::Elector(std::shared_ptr<ElectorCore> core) : core_(std::move(core)) {}
+
+Result<std::unique_ptr<Elector>> Elector::create(ElectorOptions options) {
+  if (auto s = validate(options); !s.ok()) return s;
+  auto rt = Runtime::get();
+  auto exec = std::make_shared<AsioExecutor>(rt->io());
+  auto core = std::make_shared<ElectorCore>(std::move(options), rt, exec);
+  if (auto s = core->init(exec->strand()); !s.ok()) return s;
+  return std::unique_ptr<Elector>(new Elector(std::move(core)));
+}
+
+Result<std::unique_ptr<Elector>> Elector::create_with_executor(ElectorOptions options,
+                                                               std::shared_ptr<Executor> exec) {
+  if (!exec) return make_error(Errc::invalid_argument, "executor is null");
+  if (auto s = validate(options); !s.ok()) return s;
+  auto core = std::make_shared<ElectorCore>(std::move(options), nullptr, exec);
+  if (auto s = core->init({}); !s.ok()) return s;
+  return std::unique_ptr<Elector>(new Elector(std::move(core)));
+}
+
+Elector::~Elector() {
+  if (!core_) return;
+  auto stopped = core_->begin_stop();
+  if (in_own_callback()) {
+    // Destroying an elector from inside its own callback: we cannot wait for the stop here (the
+    // callback would wait for itself). The core lives on in its pending work and finishes alone.
+    core_->events->close();
+    auto key = core_->registry_key;
+    release_identity(key);
+    return;
+  }
+  if (core_->runtime) stopped.wait_for(core_->opts.stop_timeout + milliseconds(1000));
+  core_->events->close();
+  release_identity(core_->registry_key);
+}
+
+Status Elector::set_callback(EventCallback cb) {
+  if (!cb) return make_error(Errc::invalid_argument, "callback is empty");
+  if (!core_->runtime)
+    return make_error(Errc::bad_state, "callbacks need the shared runtime; electors on a manual "
+                                       "executor deliver events by poll_event only");
+  core_->events->set_callback(std::move(cb), &core_->runtime->events());
+  return {};
+}
+
+Status Elector::start() {
+  {
+    std::lock_guard lock(g_ids_mu);
+    if (!g_ids.insert(core_->registry_key).second)
+      return make_error(Errc::identity_in_use,
+                        "another elector in this process already runs in election '" +
+                            core_->opts.election + "' with identity '" + core_->opts.identity +
+                            "' (or this one was started twice); give each its own identity");
+  }
+  return core_->start();
+}
+
+Status Elector::stop() {
+  auto stopped = core_->begin_stop();
+  if (!core_->runtime || in_own_callback()) return {};  // asynchronous: finishes on its own
+  if (stopped.wait_for(core_->opts.stop_timeout + milliseconds(1000)) != std::future_status::ready)
+    return make_error(Errc::timeout, "stop did not finish within stop_timeout (" +
+                                         std::to_string(core_->opts.stop_timeout.count()) +
+                                         " ms); the lease will expire on the backend after "
+                                         "lease_duration");
+  release_identity(core_->registry_key);
+  return {};
+}
+
+Status Elector::resign() {
+  core_->resign();
+  return {};
+}
+
+Result<Event> Elector::poll_event(std::chrono::milliseconds timeout) {
+  return core_->events->pop(timeout);
+}
+
+int Elector::event_fd() const { return core_->events->fd(); }
+ElectorStatus Elector::status() const { return core_->status(); }
+MetricsSnapshot Elector::metrics() const { return core_->metrics(); }
+const ElectorOptions& Elector::options() const { return core_->opts; }
+Capabilities Elector::capabilities() const { return core_->caps; }
+bool Elector::in_own_callback() const { return core_->events->in_callback(); }
+
+Result<Elector::RunOnceResult> Elector::run_once(
+    const std::string& job_key, UnfinishedPolicy policy,
+    const std::function<bool(uint64_t, std::string&)>& fn) {
+  if (auto s = validate_job_key(job_key); !s.ok()) return s;
+  if (!core_->runtime)
+    return make_error(Errc::bad_state, "run_once blocks and needs the shared runtime");
+  if (Runtime::on_io_thread())
+    return make_error(Errc::bad_state, "run_once must not be called on tenure's I/O thread");
+  const auto limit = core_->opts.timing.renew_deadline;
+  auto [claim_f, claim_cb] = make_waiter<ClaimResult>();
+  core_->ledger_claim(job_key, policy, std::move(claim_cb));
+  auto claim = wait_for(claim_f, limit, "claiming the run in the ledger");
+  if (!claim.ok()) return claim.status;
+  RunOnceResult out;
+  if (!claim.value.claimed) {
+    out.record = claim.value.previous;
+    return out;
+  }
+  uint64_t token = claim.value.token;
+  std::string detail;
+  bool ok = false;
+  try {
+    ok = fn(token, detail);
+  } catch (const std::exception& e) {
+    detail = std::string("job threw: ") + e.what();
+  } catch (...) {
+    detail = "job threw a non-standard exception";
+  }
+  auto [fin_f, fin_cb] = make_waiter<RunRecord>();
+  core_->ledger_finish(job_key, token, ok, detail, std::move(fin_cb));
+  auto fin = wait_for(fin_f, limit, "recording the run's finish in the ledger");
+  if (!fin.ok()) return fin.status;
+  out.ran = true;
+  out.record = fin.value;
+  return out;
+}
+
+Result<RunRecord> Elector::read_run(const std::string& job_key) {
+  if (auto s = validate_job_key(job_key); !s.ok()) return s;
+  if (!core_->runtime) return make_error(Errc::bad_state, "read_run needs the shared runtime");
+  auto [f, cb] = make_waiter<RunRecord>();
+  core_->ledger_read(job_key, std::move(cb));
+  return wait_for(f, core_->opts.timing.renew_deadline, "reading the ledger");
+}
+
+}  // namespace tenure
