@@ -263,6 +263,15 @@ int64_t tenure_status_get_ms_since_renewal(const tenure_status* st) {
 int64_t tenure_status_get_expires_in_ms(const tenure_status* st) {
   return st ? st->st.record.expires_in_ms : -1;
 }
+int64_t tenure_status_get_acquired_unix_ms(const tenure_status* st) {
+  return st ? st->st.record.acquired_unix_ms : 0;
+}
+int64_t tenure_status_get_renewed_unix_ms(const tenure_status* st) {
+  return st ? st->st.record.renewed_unix_ms : 0;
+}
+int64_t tenure_status_get_lease_duration_ms(const tenure_status* st) {
+  return st ? st->st.record.lease_duration.count() : 0;
+}
 void tenure_status_free(tenure_status* st) { delete st; }
 
 }  // extern "C"

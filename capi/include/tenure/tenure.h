@@ -228,6 +228,11 @@ TENURE_API const char *tenure_status_get_leader(const tenure_status *st);
 TENURE_API int64_t tenure_status_get_ms_since_renewal(const tenure_status *st);
 /* The backend's view of the lease's remaining time; -1 when unknown. */
 TENURE_API int64_t tenure_status_get_expires_in_ms(const tenure_status *st);
+/* Wall-clock times (ms since the Unix epoch) from the lease record, for people; 0 unknown. */
+TENURE_API int64_t tenure_status_get_acquired_unix_ms(const tenure_status *st);
+TENURE_API int64_t tenure_status_get_renewed_unix_ms(const tenure_status *st);
+/* The lease duration the holder asked for; 0 when unknown. */
+TENURE_API int64_t tenure_status_get_lease_duration_ms(const tenure_status *st);
 TENURE_API void tenure_status_free(tenure_status *st);
 
 #ifdef __cplusplus
