@@ -47,8 +47,8 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
     return make_error(Errc::bad_url, "the Redis backend takes redis:// or rediss:// URLs, not " +
                                          u.scheme + "://");
   if (u.host.empty())
-    return make_error(Errc::bad_url, "the Redis URL " + u.redacted() +
-                                         " has no host: use redis://host:port");
+    return make_error(Errc::bad_url,
+                      "the Redis URL " + u.redacted() + " has no host: use redis://host:port");
   c.host = u.host;
   if (c.host.size() > 2 && c.host.front() == '[' && c.host.back() == ']')
     c.host = c.host.substr(1, c.host.size() - 2);
@@ -76,8 +76,9 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
   std::map<std::string, std::string> opts = u.query;
   for (const auto& [k, v] : ctx.options) opts[k] = v;
   static const std::set<std::string> known = {
-      "prefix",       "timeout_ms",      "connect_timeout_ms", "tls_ca",       "tls_cert",
-      "tls_key",      "tls_insecure",    "keyspace_events",    "share_connections",
+      "prefix",       "timeout_ms",      "connect_timeout_ms",
+      "tls_ca",       "tls_cert",        "tls_key",
+      "tls_insecure", "keyspace_events", "share_connections",
       "restart_guard"};
   for (const auto& [k, v] : opts) {
     if (!known.count(k))
@@ -114,12 +115,13 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
                         "bad value '" + v + "' for Redis backend option " + k +
                             (k == "prefix" ? " (printable, no spaces or {}*?[], at most 100 chars)"
                              : k.find("_ms") != std::string::npos ? " (milliseconds, 1..3600000)"
-                                                                   : " (true or false)"));
+                                                                  : " (true or false)"));
   }
   if (c.command_timeout >= rd)
-    return make_error(Errc::invalid_timing,
-                      "Redis backend option timeout_ms (" + std::to_string(c.command_timeout.count()) +
-                          ") must be below renew_deadline (" + std::to_string(rd.count()) + " ms)");
+    return make_error(Errc::invalid_timing, "Redis backend option timeout_ms (" +
+                                                std::to_string(c.command_timeout.count()) +
+                                                ") must be below renew_deadline (" +
+                                                std::to_string(rd.count()) + " ms)");
   if (!c.tls && (!c.tls_ca.empty() || !c.tls_cert.empty() || c.tls_insecure))
     return make_error(Errc::invalid_argument,
                       "TLS options given for a plain redis:// URL: use rediss:// for TLS");
@@ -137,8 +139,8 @@ Status reply_error(const Reply& r, const RedisSettings& s, const std::string& wh
   const std::string user = s.conn.user.empty() ? "default" : s.conn.user;
   if (!r.is_error())
     return make_error(Errc::backend, who + " gave an unexpected answer to " + what +
-                                         " (is another program using the key prefix '" +
-                                         s.prefix + "'?)");
+                                         " (is another program using the key prefix '" + s.prefix +
+                                         "'?)");
   const std::string& e = r.str;
   if (r.starts_with("NOPERM")) {
     std::string grant;
@@ -163,7 +165,8 @@ Status reply_error(const Reply& r, const RedisSettings& s, const std::string& wh
     return make_error(Errc::backend,
                       who + ": " + e.substr(0, e.find(" script:")) +
                           ". Another program uses these keys: delete them or choose another "
-                          "backend option prefix (now '" + s.prefix + "')");
+                          "backend option prefix (now '" +
+                          s.prefix + "')");
   if (r.starts_with("NOAUTH"))
     return make_error(Errc::auth_failed, who + " requires a password (NOAUTH): put it in the URL");
   if (r.starts_with("LOADING"))

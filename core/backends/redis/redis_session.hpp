@@ -45,4 +45,9 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
   void close_now();
 };
 
+// Parses a lease record value ("TOKEN TTL ACQ REN TRANSITIONS HOLDER"); false if malformed.
+bool parse_lease_value(const std::string& v, LeaseRecord& out);
+
+std::unique_ptr<Ledger> make_redis_ledger(std::shared_ptr<SessionCore> core);
+
 }  // namespace tenure::backends::redis

@@ -164,8 +164,10 @@ struct RespConnection::Impl {
 static asio::any_io_executor base_executor(const asio::any_io_executor& io) {
   // Run the connection on its own strand of the underlying io_context, not on the strand of the
   // first elector that asked for it: many electors share one connection.
-  auto& ctx = asio::query(io, asio::execution::context);
-  if (auto* ioc = dynamic_cast<asio::io_context*>(&ctx)) return ioc->get_executor();
+  using IoEx = asio::io_context::executor_type;
+  if (auto* st = io.target<asio::strand<IoEx>>()) return st->get_inner_executor();
+  if (auto* st = io.target<asio::strand<asio::any_io_executor>>()) return st->get_inner_executor();
+  if (auto* ex = io.target<IoEx>()) return *ex;
   return io;
 }
 
@@ -197,20 +199,22 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
         sslctx->load_verify_file(cfg.tls_ca, ec);
         if (ec)
           return make_error(Errc::invalid_argument,
-                            "cannot load the TLS CA file '" + cfg.tls_ca + "' (backend option tls_ca): " +
-                                ec.message());
+                            "cannot load the TLS CA file '" + cfg.tls_ca +
+                                "' (backend option tls_ca): " + ec.message());
       } else {
         sslctx->set_default_verify_paths(ec);
       }
     }
     if (!cfg.tls_cert.empty() || !cfg.tls_key.empty()) {
       if (cfg.tls_cert.empty() || cfg.tls_key.empty())
-        return make_error(Errc::invalid_argument,
-                          "a TLS client certificate needs both backend options tls_cert and tls_key");
+        return make_error(
+            Errc::invalid_argument,
+            "a TLS client certificate needs both backend options tls_cert and tls_key");
       sslctx->use_certificate_chain_file(cfg.tls_cert, ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client certificate '" +
-                                                      cfg.tls_cert + "' (tls_cert): " + ec.message());
+                                                      cfg.tls_cert +
+                                                      "' (tls_cert): " + ec.message());
       sslctx->use_private_key_file(cfg.tls_key, ssl::context::pem, ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client key '" + cfg.tls_key +
@@ -232,8 +236,8 @@ void RespConnection::command(std::vector<std::string> argv, Callback cb, millise
 
 void RespConnection::do_command(std::string wire, Callback cb, milliseconds min_uptime) {
   if (state_ == State::closed) return;  // shut down: pending callbacks are dropped
-  impl_->queued.push_back(
-      Impl::Request{std::move(wire), std::move(cb), Clock::now() + cfg_.command_timeout, min_uptime});
+  impl_->queued.push_back(Impl::Request{std::move(wire), std::move(cb),
+                                        Clock::now() + cfg_.command_timeout, min_uptime});
   arm_tick();
   switch (state_.load()) {
     case State::ready:
@@ -340,11 +344,13 @@ void RespConnection::on_connected() {
   }
   t->tls = std::make_unique<ssl::stream<tcp::socket&>>(t->sock, *impl_->sslctx);
   if (!cfg_.tls_insecure) t->tls->set_verify_callback(ssl::host_name_verification(cfg_.host));
-  if (!is_ip_literal(cfg_.host)) SSL_set_tlsext_host_name(t->tls->native_handle(), cfg_.host.c_str());
+  if (!is_ip_literal(cfg_.host))
+    SSL_set_tlsext_host_name(t->tls->native_handle(), cfg_.host.c_str());
   const uint64_t gen = gen_;
   t->tls->async_handshake(
       ssl::stream_base::client,
-      asio::bind_executor(strand_, [self = shared_from_this(), gen, t](const boost::system::error_code& ec) {
+      asio::bind_executor(strand_, [self = shared_from_this(), gen,
+                                    t](const boost::system::error_code& ec) {
         if (gen != self->gen_) return;
         if (ec) {
           std::string hint =
@@ -356,8 +362,8 @@ void RespConnection::on_connected() {
           if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
             hint = "; the server closed the connection: is this a TLS port (rediss://) at all?";
           self->fail(make_error(Errc::unreachable, "TLS handshake with Redis at " +
-                                                       self->cfg_.display + " failed: " +
-                                                       ec.message() + hint));
+                                                       self->cfg_.display +
+                                                       " failed: " + ec.message() + hint));
           return;
         }
         self->start_handshake();
@@ -406,7 +412,8 @@ void RespConnection::handle_handshake_reply(Reply r) {
       fail(make_error(Errc::auth_failed,
                       who + " refused the password for user '" + user +
                           "' (WRONGPASS): check the user and password in the URL, and that the "
-                          "user is enabled (ACL SETUSER " + user + " on)"));
+                          "user is enabled (ACL SETUSER " +
+                          user + " on)"));
       return;
     }
     if (r.starts_with("NOPERM")) {
@@ -432,8 +439,9 @@ void RespConnection::handle_handshake_reply(Reply r) {
     }
     if (kind == 1) {
       fail(make_error(Errc::backend, who + " refused SELECT " + std::to_string(cfg_.db) + ": " +
-                                         r.str + "; use a database number the server has "
-                                                 "(the /DB part of the URL)"));
+                                         r.str +
+                                         "; use a database number the server has "
+                                         "(the /DB part of the URL)"));
       return;
     }
     if (kind == 2) return;  // INFO unavailable (renamed?): no restart guard
@@ -479,11 +487,13 @@ void RespConnection::flush() {
     auto req = std::move(q.front());
     q.pop_front();
     if (req.min_uptime.count() > 0 && uptime_known_ && now - server_started_ < req.min_uptime) {
-      auto left = std::chrono::duration_cast<milliseconds>(req.min_uptime - (now - server_started_));
+      auto left =
+          std::chrono::duration_cast<milliseconds>(req.min_uptime - (now - server_started_));
       Reply r;
       r.type = Reply::Type::error;
       r.str = "TENURE_GRACE " + std::to_string(left.count() + 1);
-      asio::post(strand_, [cb = std::move(req.cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+      asio::post(strand_,
+                 [cb = std::move(req.cb), r = std::move(r)]() mutable { cb(std::move(r)); });
       continue;
     }
     impl_->out += req.wire;
@@ -519,23 +529,22 @@ void RespConnection::do_write() {
 void RespConnection::do_read() {
   const uint64_t gen = gen_;
   auto t = impl_->t;
-  auto handler = asio::bind_executor(
-      strand_, [self = shared_from_this(), gen, t](const boost::system::error_code& ec, size_t n) {
-        if (gen != self->gen_) return;
-        if (ec) {
-          const bool during_handshake = self->state_ != State::ready;
-          std::string msg = "connection to Redis at " + self->cfg_.display + " lost: " + ec.message();
-          if (during_handshake)
-            msg = "Redis at " + self->cfg_.display +
-                  " closed the connection during the handshake (" + ec.message() +
-                  "): is this a Redis port?" +
-                  (self->cfg_.tls ? "" : " If the server wants TLS, use rediss://");
-          self->fail(make_error(Errc::unreachable, msg));
-          return;
-        }
-        self->on_bytes(self->impl_->rbuf.data(), n);
-        if (gen == self->gen_) self->do_read();
-      });
+  auto handler = asio::bind_executor(strand_, [self = shared_from_this(), gen, t](
+                                                  const boost::system::error_code& ec, size_t n) {
+    if (gen != self->gen_) return;
+    if (ec) {
+      const bool during_handshake = self->state_ != State::ready;
+      std::string msg = "connection to Redis at " + self->cfg_.display + " lost: " + ec.message();
+      if (during_handshake)
+        msg = "Redis at " + self->cfg_.display + " closed the connection during the handshake (" +
+              ec.message() + "): is this a Redis port?" +
+              (self->cfg_.tls ? "" : " If the server wants TLS, use rediss://");
+      self->fail(make_error(Errc::unreachable, msg));
+      return;
+    }
+    self->on_bytes(self->impl_->rbuf.data(), n);
+    if (gen == self->gen_) self->do_read();
+  });
   if (t->tls)
     t->tls->async_read_some(asio::buffer(impl_->rbuf), std::move(handler));
   else
@@ -551,10 +560,9 @@ void RespConnection::on_bytes(const char* data, size_t n) {
   for (;;) {
     void* raw = nullptr;
     if (redisReaderGetReply(impl_->reader, &raw) != REDIS_OK) {
-      fail(make_error(Errc::backend, "the server at " + cfg_.display +
-                                         " does not speak the Redis protocol (" +
-                                         std::string(impl_->reader->errstr) +
-                                         "); check the port in the URL"));
+      fail(make_error(Errc::backend,
+                      "the server at " + cfg_.display + " does not speak the Redis protocol (" +
+                          std::string(impl_->reader->errstr) + "); check the port in the URL"));
       return;
     }
     if (!raw) return;
@@ -610,8 +618,8 @@ void RespConnection::schedule_reconnect() {
   backoff_ = backoff_.count() == 0 ? milliseconds(25) : std::min(backoff_ * 2, milliseconds(1000));
   impl_->backoff_armed = true;
   impl_->backoff_timer.expires_after(backoff_);
-  impl_->backoff_timer.async_wait(
-      asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+  impl_->backoff_timer.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
         self->impl_->backoff_armed = false;
         if (ec || self->state_ != State::backoff) return;
         if (self->mode_ == Mode::subscriber || !self->impl_->queued.empty())
@@ -626,8 +634,8 @@ void RespConnection::arm_tick() {
   impl_->tick_armed = true;
   auto period = std::max(milliseconds(5), std::min(cfg_.command_timeout, cfg_.connect_timeout) / 8);
   impl_->tick.expires_after(period);
-  impl_->tick.async_wait(
-      asio::bind_executor(strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
+  impl_->tick.async_wait(asio::bind_executor(
+      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
         self->impl_->tick_armed = false;
         if (ec || self->state_ == State::closed) return;
         self->on_tick();
@@ -639,15 +647,16 @@ void RespConnection::on_tick() {
   if ((state_ == State::connecting || state_ == State::handshaking) &&
       now >= impl_->connect_deadline) {
     if (state_ == State::connecting)
-      fail(make_error(Errc::unreachable, "connecting to Redis at " + cfg_.display + " timed out after " +
+      fail(make_error(Errc::unreachable, "connecting to Redis at " + cfg_.display +
+                                             " timed out after " +
                                              std::to_string(cfg_.connect_timeout.count()) +
                                              " ms; check the host, port and firewall"));
     else
-      fail(make_error(Errc::timeout, "no answer to the Redis handshake from " + cfg_.display +
-                                         " within " + std::to_string(cfg_.connect_timeout.count()) +
-                                         " ms: is this a Redis port" +
-                                         std::string(cfg_.tls ? "" : " (TLS servers need rediss://)") +
-                                         "?"));
+      fail(make_error(Errc::timeout,
+                      "no answer to the Redis handshake from " + cfg_.display + " within " +
+                          std::to_string(cfg_.connect_timeout.count()) +
+                          " ms: is this a Redis port" +
+                          std::string(cfg_.tls ? "" : " (TLS servers need rediss://)") + "?"));
   } else if (!impl_->inflight.empty() && now >= impl_->inflight.front().deadline) {
     fail(make_error(Errc::timeout, "Redis at " + cfg_.display + " did not answer within " +
                                        std::to_string(cfg_.command_timeout.count()) +
@@ -658,12 +667,11 @@ void RespConnection::on_tick() {
   while (!q.empty() && now >= q.front().deadline) {
     auto cb = std::move(q.front().cb);
     q.pop_front();
-    Status st = last_error_.ok()
-                    ? make_error(Errc::timeout, "no connection to Redis at " + cfg_.display +
-                                                    " within " +
-                                                    std::to_string(cfg_.command_timeout.count()) +
-                                                    " ms")
-                    : last_error_;
+    Status st =
+        last_error_.ok()
+            ? make_error(Errc::timeout, "no connection to Redis at " + cfg_.display + " within " +
+                                            std::to_string(cfg_.command_timeout.count()) + " ms")
+            : last_error_;
     cb(st);
   }
   if (!impl_->inflight.empty() || !impl_->queued.empty() || state_ == State::connecting ||

@@ -71,7 +71,8 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   // failed Status (unreachable, timeout, auth_failed, ...). min_uptime: if the server has been up
   // for less than this (it may have restarted and lost its data), the request is not sent and cb
   // gets an error reply "TENURE_GRACE <ms left>".
-  void command(std::vector<std::string> argv, Callback cb, milliseconds min_uptime = milliseconds(0));
+  void command(std::vector<std::string> argv, Callback cb,
+               milliseconds min_uptime = milliseconds(0));
 
   // Subscriber mode: replies after the handshake go to on_push; on_ready runs after every
   // (re)connect, on_down after every loss. The connection reconnects with backoff until shutdown().

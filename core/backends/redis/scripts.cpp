@@ -45,6 +45,16 @@ end
 local function parse(v)
   return string.match(v, '^(%d+) (%d+) (%d+) (%d+) (%d+) (.+)$')
 end
+-- The ledger writes only under the live lease's token: {-1, current token or "none", {}} if not.
+local function fenced(lease, token, holder)
+  local cur = redis.pcall('GET', lease)
+  local e = wrongtype(cur, lease, 'a tenure lease record')
+  if e then return e end
+  if not cur then return {-1, 'none (the lease expired)', {}} end
+  local tok, lttl, acq, ren, tr, h = parse(cur)
+  if tok ~= token or h ~= holder then return {-1, tok or '?', {}} end
+  return nil
+end
 local function notlease(key)
   return redis.error_reply('WRONGTYPE key ' .. key .. ' holds a string that is not a tenure lease record')
 end
@@ -142,15 +152,13 @@ return {0, cur, redis.call('PTTL', lease), c or '0'}
 
 const Script& claim_script() {
   static const Script s = make("claim", std::string(kCommon) + R"lua(
-local job, counter = KEYS[1], KEYS[2]
+local job, lease = KEYS[1], KEYS[2]
 local token, holder, policy = ARGV[1], ARGV[2], ARGV[3]
-local c = redis.pcall('GET', counter)
-local e = wrongtype(c, counter, 'a tenure token counter')
-if e then return e end
+local cur = fenced(lease, token, holder)
+if cur then return cur end
 local r = redis.pcall('HGETALL', job)
-e = wrongtype(r, job, 'a tenure run record')
+local e = wrongtype(r, job, 'a tenure run record')
 if e then return e end
-if (c or '0') ~= token then return {-1, c or '0', r} end
 local rec = {}
 for i = 1, #r, 2 do rec[r[i]] = r[i + 1] end
 local st = rec['status']
@@ -170,20 +178,17 @@ return {1, '', r}
 
 const Script& finish_script() {
   static const Script s = make("finish", std::string(kCommon) + R"lua(
-local job, counter = KEYS[1], KEYS[2]
-local token, success, detail = ARGV[1], ARGV[2], ARGV[3]
-local c = redis.pcall('GET', counter)
-local e = wrongtype(c, counter, 'a tenure token counter')
-if e then return e end
+local job, lease = KEYS[1], KEYS[2]
+local token, success, detail, holder = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local cur = fenced(lease, token, holder)
+if cur then return cur end
 local r = redis.pcall('HGETALL', job)
-e = wrongtype(r, job, 'a tenure run record')
+local e = wrongtype(r, job, 'a tenure run record')
 if e then return e end
 local rec = {}
 for i = 1, #r, 2 do rec[r[i]] = r[i + 1] end
 if rec['status'] == nil then return {-2, '', r} end
 if rec['token'] ~= token then return {-1, rec['token'], r} end
-if (c or '0') ~= token then return {-1, c or '0', r} end
-if rec['status'] ~= 'started' then return {-3, rec['status'], r} end
 local st = 'failed'
 if success == '1' then st = 'finished' end
 redis.call('HSET', job, 'status', st, 'finished', now_ms(), 'detail', detail)

@@ -21,7 +21,8 @@ Result<std::shared_ptr<Subscriber>> Subscriber::create(asio::any_io_executor io,
                                                        std::shared_ptr<RespConnection> cmd,
                                                        bool keyspace_events) {
   const int db = cfg.db;
-  auto conn = RespConnection::create(std::move(io), std::move(cfg), RespConnection::Mode::subscriber);
+  auto conn =
+      RespConnection::create(std::move(io), std::move(cfg), RespConnection::Mode::subscriber);
   if (!conn.ok()) return conn.status;
   return std::shared_ptr<Subscriber>(
       new Subscriber(std::move(conn.value), std::move(cmd), keyspace_events, db));
@@ -70,8 +71,9 @@ void Subscriber::remove(uint64_t id) {
     auto ch = self->by_channel_.find(channel);
     if (ch == self->by_channel_.end()) return;
     auto& list = ch->second;
-    list.erase(std::remove_if(list.begin(), list.end(), [id](const Watcher& w) { return w.id == id; }),
-               list.end());
+    list.erase(
+        std::remove_if(list.begin(), list.end(), [id](const Watcher& w) { return w.id == id; }),
+        list.end());
     if (list.empty()) {
       self->by_channel_.erase(ch);
       self->lease_to_channel_.erase(lease_key);
@@ -205,7 +207,8 @@ std::map<std::string, std::weak_ptr<SharedConnections>>& pool() {
 
 Result<std::shared_ptr<SharedConnections>> get_shared_connections(asio::any_io_executor io,
                                                                   const ConnConfig& cfg,
-                                                                  bool keyspace_events, bool share) {
+                                                                  bool keyspace_events,
+                                                                  bool share) {
   std::string key;
   if (share) {
     auto& ctx = asio::query(io, asio::execution::context);

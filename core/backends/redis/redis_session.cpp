@@ -1,0 +1,323 @@
+#include "redis/redis_session.hpp"
+
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdlib>
+#include <sstream>
+
+#include "redis/redis_backend.hpp"
+
+namespace tenure::backends::redis {
+
+namespace asio = boost::asio;
+
+SessionCore::SessionCore(const BackendContext& ctx, RedisSettings s,
+                         std::shared_ptr<SharedConnections> sh)
+    : io(ctx.io),
+      settings(std::move(s)),
+      keys(make_keys(settings.prefix, ctx.election)),
+      election(ctx.election),
+      identity(ctx.identity),
+      timing(ctx.timing),
+      shared(std::move(sh)),
+      expiry_timer(ctx.io) {}
+
+void SessionCore::post(std::function<void()> fn) {
+  asio::post(io, [self = shared_from_this(), fn = std::move(fn)] {
+    if (!self->closed) fn();
+  });
+}
+
+void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
+                       std::vector<std::string> args, std::function<void(Result<Reply>)> done,
+                       milliseconds min_uptime) {
+  if (!shared) {
+    post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
+    return;
+  }
+  std::vector<std::string> argv;
+  argv.reserve(3 + keys_.size() + args.size());
+  argv.push_back("EVALSHA");
+  argv.push_back(script.sha1);
+  argv.push_back(std::to_string(keys_.size()));
+  for (auto& k : keys_) argv.push_back(std::move(k));
+  for (auto& a : args) argv.push_back(std::move(a));
+  auto conn = shared->cmd;
+  auto self = shared_from_this();
+  auto deliver = [self, done](Result<Reply> r) {
+    asio::post(self->io, [self, done, r = std::move(r)]() mutable {
+      if (!self->closed) done(std::move(r));
+    });
+  };
+  conn->command(
+      argv,
+      [conn, argv, &script, deliver, min_uptime](Result<Reply> r) mutable {
+        if (r.ok() && r.value.starts_with("NOSCRIPT")) {
+          // The server does not know the script (first use, or it restarted): send the body.
+          argv[0] = "EVAL";
+          argv[1] = script.body;
+          conn->command(std::move(argv), deliver, min_uptime);
+          return;
+        }
+        deliver(std::move(r));
+      },
+      min_uptime);
+}
+
+void SessionCore::wake_at(milliseconds delay) {
+  if (!on_change || closed) return;
+  expiry_timer.expires_after(delay);
+  std::weak_ptr<SessionCore> weak = shared_from_this();
+  expiry_timer.async_wait(asio::bind_executor(io, [weak](const boost::system::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed || !self->on_change) return;
+    self->on_change();
+  }));
+}
+
+void SessionCore::close_now() {
+  if (closed) return;
+  closed = true;
+  expiry_timer.cancel();
+  if (subscriber && watch_id) subscriber->remove(watch_id);
+  subscriber.reset();
+  on_change = nullptr;
+  shared.reset();  // the last session of a URL closes its connections
+}
+
+bool parse_lease_value(const std::string& v, LeaseRecord& out) {
+  std::istringstream in(v);
+  unsigned long long token = 0, transitions = 0;
+  long long ttl = 0, acq = 0, ren = 0;
+  if (!(in >> token >> ttl >> acq >> ren >> transitions)) return false;
+  std::string holder;
+  if (!(in >> holder)) return false;
+  out.holder = holder;
+  out.token = token;
+  out.lease_duration = milliseconds(ttl);
+  out.acquired_unix_ms = acq;
+  out.renewed_unix_ms = ren;
+  out.transitions = transitions;
+  return true;
+}
+
+namespace {
+
+// {ok, record, pttl, token} from the lease scripts.
+struct LeaseReply {
+  bool ok = false;
+  bool held = false;
+  LeaseRecord record;
+  std::string token;
+};
+
+Result<LeaseReply> decode(const Result<Reply>& r, const SessionCore& c, const std::string& what) {
+  if (!r.ok()) return r.status;
+  const Reply& rep = r.value;
+  if (rep.is_error()) return reply_error(rep, c.settings, what);
+  if (rep.type != Reply::Type::array || rep.elements.size() < 4)
+    return reply_error(Reply{}, c.settings, what);
+  LeaseReply out;
+  out.ok = rep.elements[0].as_int() == 1;
+  const std::string value = rep.elements[1].as_string();
+  out.token = rep.elements[3].as_string();
+  if (!value.empty()) {
+    if (!parse_lease_value(value, out.record))
+      return make_error(Errc::backend, "the lease key " + c.keys.lease + " at " +
+                                           c.settings.conn.display +
+                                           " holds a value tenure did not write");
+    out.held = true;
+    const long long pttl = rep.elements[2].as_int(-1);
+    out.record.expires_in_ms = pttl >= 0 ? pttl : -1;
+  } else {
+    out.record.token = std::strtoull(out.token.c_str(), nullptr, 10);
+    out.record.lease_duration = c.timing.lease_duration;
+  }
+  return out;
+}
+
+class RedisSession final : public BackendSession {
+ public:
+  explicit RedisSession(std::shared_ptr<SessionCore> core)
+      : core_(std::move(core)), ledger_(make_redis_ledger(core_)) {}
+  ~RedisSession() override {
+    if (close_called_) return;
+    auto core = core_;
+    asio::post(core->io, [core] { core->close_now(); });
+  }
+
+  Capabilities capabilities() const override {
+    Capabilities c;
+    c.session_bound = false;
+    c.push_wakeup = true;
+    c.server_side_expiry = true;
+    c.ledger = true;
+    return c;
+  }
+
+  void acquire(Completion<AcquireOutcome> done) override {
+    auto core = core_;
+    const auto ttl = core->timing.lease_duration;
+    core->eval(
+        acquire_script(), {core->keys.lease, core->keys.counter, core->keys.transitions},
+        {core->identity, std::to_string(ttl.count()), core->keys.channel,
+         core->uncertain_acquire ? "1" : "0"},
+        [core, done](Result<Reply> r) {
+          if (r.ok() && r.value.starts_with("TENURE_GRACE")) {
+            // The server started less than one lease_duration ago: it may have lost the lease of a
+            // leader that still believes it leads. Wait that out.
+            long long left = std::atoll(r.value.str.c_str() + 13);
+            AcquireOutcome out;
+            out.record.lease_duration = core->timing.lease_duration;
+            out.record.expires_in_ms = left;
+            core->wake_at(milliseconds(left));
+            done(out);
+            return;
+          }
+          if (!r.ok() && (r.status.code == Errc::timeout || r.status.code == Errc::unreachable))
+            core->uncertain_acquire = true;
+          auto d = decode(r, *core, "the acquire script");
+          if (!d.ok()) {
+            done(d.status);
+            return;
+          }
+          core->uncertain_acquire = false;
+          AcquireOutcome out;
+          out.acquired = d.value.ok;
+          out.record = d.value.record;
+          if (!out.acquired && d.value.held && out.record.expires_in_ms >= 0)
+            core->wake_at(milliseconds(out.record.expires_in_ms + 1));
+          done(out);
+        },
+        core->settings.restart_guard ? ttl : milliseconds(0));
+  }
+
+  void renew(uint64_t token, Completion<LeaseRecord> done) override {
+    auto core = core_;
+    core->eval(renew_script(), {core->keys.lease},
+               {core->identity, std::to_string(token),
+                std::to_string(core->timing.lease_duration.count())},
+               [core, done, token](Result<Reply> r) {
+                 auto d = decode(r, *core, "the renew script");
+                 if (!d.ok()) {
+                   done(d.status);
+                   return;
+                 }
+                 if (!d.value.ok) {
+                   done(lost_status(*core, d.value, token, "renew"));
+                   return;
+                 }
+                 done(d.value.record);
+               });
+  }
+
+  void release(uint64_t token, Completion<bool> done) override {
+    auto core = core_;
+    core->eval(release_script(), {core->keys.lease},
+               {core->identity, std::to_string(token), core->keys.channel},
+               [core, done, token](Result<Reply> r) {
+                 auto d = decode(r, *core, "the release script");
+                 if (!d.ok()) {
+                   done(d.status);
+                   return;
+                 }
+                 if (!d.value.ok) {
+                   done(lost_status(*core, d.value, token, "release"));
+                   return;
+                 }
+                 done(true);
+               });
+  }
+
+  void read(Completion<LeaseRecord> done) override {
+    auto core = core_;
+    core->eval(read_script(), {core->keys.lease, core->keys.counter}, {},
+               [core, done](Result<Reply> r) {
+                 auto d = decode(r, *core, "the read script");
+                 if (!d.ok()) {
+                   done(d.status);
+                   return;
+                 }
+                 if (d.value.held && d.value.record.holder != core->identity &&
+                     d.value.record.expires_in_ms >= 0)
+                   core->wake_at(milliseconds(d.value.record.expires_in_ms + 1));
+                 done(d.value.record);
+               });
+  }
+
+  void watch(std::function<void()> on_change) override {
+    auto core = core_;
+    asio::post(core->io, [core, on_change = std::move(on_change)]() mutable {
+      if (core->closed || !core->shared) return;
+      core->on_change = std::move(on_change);
+      core->subscriber = core->shared->subscriber();
+      if (!core->subscriber) return;  // polling by TTL timers only
+      std::weak_ptr<SessionCore> weak = core;
+      const std::string own = "acquired ";
+      core->watch_id = core->subscriber->add(
+          core->keys.channel, core->keys.lease, core->io, core->timing.retry_period,
+          [weak](const std::string& payload) {
+            auto c = weak.lock();
+            if (!c || c->closed || !c->on_change) return;
+            // Our own acquisition needs no wake-up.
+            if (payload.rfind("acquired ", 0) == 0 && payload.size() > c->identity.size() &&
+                payload.compare(payload.size() - c->identity.size(), std::string::npos,
+                                c->identity) == 0 &&
+                payload[payload.size() - c->identity.size() - 1] == ' ')
+              return;
+            c->on_change();
+          });
+    });
+  }
+
+  void close(std::function<void()> done) override {
+    close_called_ = true;
+    auto core = core_;
+    asio::post(core->io, [core, done = std::move(done)] {
+      core->close_now();
+      if (done) done();
+    });
+  }
+
+  Ledger* ledger() override { return ledger_.get(); }
+
+ private:
+  static Status lost_status(const SessionCore& c, const LeaseReply& d, uint64_t token,
+                            const char* what) {
+    if (!d.held)
+      return make_error(Errc::lost, "cannot " + std::string(what) + " the lease of election '" +
+                                        c.election + "' with token " + std::to_string(token) +
+                                        ": it expired and no one holds it now");
+    return make_error(Errc::lost, "cannot " + std::string(what) + " the lease of election '" +
+                                      c.election + "' with token " + std::to_string(token) + ": '" +
+                                      d.record.holder + "' holds it with token " +
+                                      std::to_string(d.record.token));
+  }
+
+  std::shared_ptr<SessionCore> core_;
+  std::unique_ptr<Ledger> ledger_;
+  std::atomic<bool> close_called_{false};
+};
+
+}  // namespace
+}  // namespace tenure::backends::redis
+
+namespace tenure::backends {
+
+Result<std::unique_ptr<BackendSession>> make_redis_backend(const BackendContext& ctx) {
+  using namespace redis;
+  if (!ctx.io)
+    return make_error(Errc::invalid_argument,
+                      "the Redis backend needs the Asio runtime (not a manual executor)");
+  auto settings = parse_settings(ctx);
+  if (!settings.ok()) return settings.status;
+  auto shared = get_shared_connections(ctx.io, settings.value.conn, settings.value.keyspace_events,
+                                       settings.value.share_connections);
+  if (!shared.ok()) return shared.status;
+  auto core =
+      std::make_shared<SessionCore>(ctx, std::move(settings.value), std::move(shared.value));
+  return std::unique_ptr<BackendSession>(new RedisSession(std::move(core)));
+}
+
+}  // namespace tenure::backends
