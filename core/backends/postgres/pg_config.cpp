@@ -15,8 +15,8 @@ bool valid_name(const std::string& s, size_t max_len) {
   if (s.empty() || s.size() > max_len) return false;
   if (!(std::islower(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   return std::all_of(s.begin(), s.end(), [](char c) {
-    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-           c == '_';
+    return std::islower(static_cast<unsigned char>(c)) ||
+           std::isdigit(static_cast<unsigned char>(c)) || c == '_';
   });
 }
 
@@ -41,14 +41,17 @@ std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
 
 Status derive_names(Names& n) {
   if (!valid_name(n.schema, 22))
-    return make_error(Errc::bad_url, "postgres: schema '" + n.schema +
-                                         "' must match [a-z_][a-z0-9_]* and have at most 22 characters");
+    return make_error(Errc::bad_url,
+                      "postgres: schema '" + n.schema +
+                          "' must match [a-z_][a-z0-9_]* and have at most 22 characters");
   if (!valid_name(n.table, 40))
-    return make_error(Errc::bad_url, "postgres: table '" + n.table +
-                                         "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
+    return make_error(Errc::bad_url,
+                      "postgres: table '" + n.table +
+                          "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
   if (!valid_name(n.runs_table, 40))
-    return make_error(Errc::bad_url, "postgres: runs_table '" + n.runs_table +
-                                         "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
+    return make_error(Errc::bad_url,
+                      "postgres: runs_table '" + n.runs_table +
+                          "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
   if (n.table == n.runs_table)
     return make_error(Errc::bad_url, "postgres: table and runs_table must differ");
   const std::string s = quote_ident(n.schema) + ".";
@@ -82,8 +85,9 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       if (v == "session") {
         cfg.session_mode = true;
       } else if (v != "lease") {
-        return Status{make_error(Errc::bad_url, "postgres: mode='" + v +
-                                                    "' is not known; use mode=lease (default) or mode=session")};
+        return Status{make_error(
+            Errc::bad_url,
+            "postgres: mode='" + v + "' is not known; use mode=lease (default) or mode=session")};
       }
     } else if (k == "schema") {
       cfg.names.schema = v;
@@ -93,7 +97,8 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       cfg.names.runs_table = v;
     } else if (k == "allow_proxy") {
       if (!parse_bool(v, cfg.allow_proxy))
-        return Status{make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
+        return Status{
+            make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
     } else if (known.count(k) != 0) {
       kw[k] = v;
     } else {
@@ -101,7 +106,8 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
           Errc::bad_url,
           "postgres: '" + k +
               "' is neither a libpq connection parameter (sslmode, sslrootcert, connect_timeout, "
-              "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, table, "
+              "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, "
+              "table, "
               "runs_table, allow_proxy)")};
     }
   }
@@ -118,7 +124,8 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       int secs = std::stoi(it->second);
       if (secs > 0) cfg.conn.connect_timeout = milliseconds(secs * 1000L);
     } catch (...) {
-      return Status{make_error(Errc::bad_url, "postgres: connect_timeout must be a number of seconds")};
+      return Status{
+          make_error(Errc::bad_url, "postgres: connect_timeout must be a number of seconds")};
     }
   }
 

@@ -46,41 +46,50 @@ Status classify_connect_error(const ConnParams& p, const std::string& raw) {
   if (has(m, "password authentication failed") || has(m, "no password supplied") ||
       has(m, "SCRAM") || has(m, "authentication failed") || has(m, "password is required")) {
     return make_error(Errc::auth_failed,
-                      at + " refused the credentials: check the user and password in the URL "
-                           "(postgres://USER:PASSWORD@host:port/db). Server said: " +
+                      at +
+                          " refused the credentials: check the user and password in the URL "
+                          "(postgres://USER:PASSWORD@host:port/db). Server said: " +
                           m);
   }
   if (has(m, "database \"") && has(m, "does not exist")) {
-    return make_error(Errc::backend, at + ": the database does not exist: fix the path of the URL, or "
-                                          "create it (CREATE DATABASE " +
-                                          quote_ident(p.dbname) + " OWNER " + quote_ident(p.user) +
-                                          ";). Server said: " + m);
+    return make_error(Errc::backend,
+                      at +
+                          ": the database does not exist: fix the path of the URL, or "
+                          "create it (CREATE DATABASE " +
+                          quote_ident(p.dbname) + " OWNER " + quote_ident(p.user) +
+                          ";). Server said: " + m);
   }
   if (has(m, "role \"") && has(m, "does not exist")) {
-    return make_error(Errc::auth_failed, at + ": the role does not exist: fix the user in the URL. Server said: " + m);
+    return make_error(Errc::auth_failed,
+                      at + ": the role does not exist: fix the user in the URL. Server said: " + m);
   }
   if (has(m, "no pg_hba.conf entry") || has(m, "not permitted to log in") ||
       has(m, "permission denied for database")) {
     return make_error(Errc::permission_denied,
-                      at + " does not let this role connect: grant CONNECT / LOGIN or add a "
-                           "pg_hba.conf entry. Server said: " +
+                      at +
+                          " does not let this role connect: grant CONNECT / LOGIN or add a "
+                          "pg_hba.conf entry. Server said: " +
                           m);
   }
   if (has(m, "invalid response to SSL negotiation") || has(m, "expected authentication request") ||
       has(m, "unexpected message from server") || has(m, "invalid length of startup packet") ||
       has(m, "received invalid response")) {
-    return make_error(Errc::unreachable,
-                      at + " does not speak the PostgreSQL protocol: is the port right? libpq said: " + m);
+    return make_error(
+        Errc::unreachable,
+        at + " does not speak the PostgreSQL protocol: is the port right? libpq said: " + m);
   }
   if (has(m, "server does not support SSL") || has(m, "SSL")) {
-    return make_error(Errc::unreachable,
-                      at + ": TLS could not be set up: check sslmode/sslrootcert/sslcert in the URL. libpq "
-                           "said: " +
-                          m);
+    return make_error(
+        Errc::unreachable,
+        at +
+            ": TLS could not be set up: check sslmode/sslrootcert/sslcert in the URL. libpq "
+            "said: " +
+            m);
   }
   return make_error(Errc::unreachable,
-                    at + " cannot be reached: check host and port, and that the server runs. libpq "
-                         "said: " +
+                    at +
+                        " cannot be reached: check host and port, and that the server runs. libpq "
+                        "said: " +
                         m);
 }
 
@@ -91,15 +100,17 @@ Status classify_result_error(const ConnParams& p, const PGresult* r) {
   const std::string at = "PostgreSQL at " + p.where;
   if (state == "42501")
     return make_error(Errc::permission_denied, at + ": permission denied: " + m);
-  if (state == "57014") return make_error(Errc::timeout, at + ": statement cancelled (statement_timeout?): " + m);
+  if (state == "57014")
+    return make_error(Errc::timeout, at + ": statement cancelled (statement_timeout?): " + m);
   if (state == "25006")
-    return make_error(Errc::backend, at + " is a read-only server (a standby?): point the URL at the "
-                                          "primary, or add target_session_attrs=read-write. " +
-                                          m);
+    return make_error(Errc::backend,
+                      at +
+                          " is a read-only server (a standby?): point the URL at the "
+                          "primary, or add target_session_attrs=read-write. " +
+                          m);
   if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "53300")
     return make_error(Errc::unreachable, at + ": connection failure: " + m);
-  if (state.empty())
-    return make_error(Errc::unreachable, at + ": connection lost: " + m);
+  if (state.empty()) return make_error(Errc::unreachable, at + ": connection lost: " + m);
   return make_error(Errc::backend, at + ": SQLSTATE " + state + ": " + m);
 }
 
@@ -171,8 +182,8 @@ void PgConnection::enqueue(std::shared_ptr<Pending> p) {
   }
   if (p->timeout.count() > 0) {
     p->timer = std::make_unique<asio::steady_timer>(ex_, p->timeout);
-    p->timer->async_wait([self = shared_from_this(), w = std::weak_ptr<Pending>(p)](
-                             const boost::system::error_code& ec) {
+    p->timer->async_wait([self = shared_from_this(),
+                          w = std::weak_ptr<Pending>(p)](const boost::system::error_code& ec) {
       auto p = w.lock();
       if (ec || !p) return;
       self->on_timeout(p);
@@ -187,9 +198,10 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
   const std::string ms = std::to_string(p->timeout.count());
   if (p == inflight_) {
     // The statement's outcome is unknown and the protocol is mid-exchange: start afresh.
-    teardown(make_error(Errc::timeout, "PostgreSQL at " + params_.where + " did not answer within " +
-                                           ms + " ms; the connection was reset"),
-             false, true);
+    teardown(
+        make_error(Errc::timeout, "PostgreSQL at " + params_.where + " did not answer within " +
+                                      ms + " ms; the connection was reset"),
+        false, true);
     return;
   }
   for (auto it = queue_.begin(); it != queue_.end(); ++it) {
@@ -198,8 +210,8 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
       break;
     }
   }
-  finish(p, make_error(Errc::timeout, "no connection to PostgreSQL at " + params_.where + " within " +
-                                          ms + " ms"));
+  finish(p, make_error(Errc::timeout, "no connection to PostgreSQL at " + params_.where +
+                                          " within " + ms + " ms"));
 }
 
 void PgConnection::finish(const std::shared_ptr<Pending>& p, Result<PgResult> r) {
@@ -246,16 +258,18 @@ void PgConnection::start_connect() {
   }
   state_ = State::connecting;
   connect_timer_.expires_after(params_.connect_timeout);
-  connect_timer_.async_wait([self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
-    if (ec || g != self->conn_gen_) return;
-    if (self->state_ == State::connecting || self->state_ == State::setup) {
-      self->teardown(make_error(Errc::timeout, "connecting to PostgreSQL at " + self->params_.where +
-                                                   " took longer than " +
-                                                   std::to_string(self->params_.connect_timeout.count()) +
-                                                   " ms (connect_timeout)"),
-                     true, false);
-    }
-  });
+  connect_timer_.async_wait(
+      [self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
+        if (ec || g != self->conn_gen_) return;
+        if (self->state_ == State::connecting || self->state_ == State::setup) {
+          self->teardown(
+              make_error(Errc::timeout, "connecting to PostgreSQL at " + self->params_.where +
+                                            " took longer than " +
+                                            std::to_string(self->params_.connect_timeout.count()) +
+                                            " ms (connect_timeout)"),
+              true, false);
+        }
+      });
   connect_step(PGRES_POLLING_WRITING);
 }
 
@@ -274,8 +288,8 @@ void PgConnection::update_socket() {
 
 void PgConnection::wait(asio::posix::descriptor_base::wait_type t, std::function<void()> fn) {
   if (!sd_) return;
-  sd_->async_wait(t, [self = shared_from_this(), g = sock_gen_, fn = std::move(fn)](
-                         const boost::system::error_code& ec) {
+  sd_->async_wait(t, [self = shared_from_this(), g = sock_gen_,
+                      fn = std::move(fn)](const boost::system::error_code& ec) {
     if (g != self->sock_gen_) return;
     if (ec) {
       if (ec == asio::error::operation_aborted) return;
@@ -387,8 +401,8 @@ void PgConnection::send(const std::shared_ptr<Pending>& p) {
     std::vector<const char*> vals;
     vals.reserve(p->params.size());
     for (const auto& v : p->params) vals.push_back(v ? v->c_str() : nullptr);
-    ok = PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()), nullptr, vals.data(),
-                           nullptr, nullptr, 0);
+    ok = PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()), nullptr,
+                           vals.data(), nullptr, nullptr, 0);
   }
   if (ok == 0) {
     teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +

@@ -13,8 +13,9 @@ std::string rec(const char* t) {
   return a + ".holder, " + a + ".token, " + a + ".lease_duration_ms, " +
          "coalesce((extract(epoch from " + a + ".acquired_at) * 1000)::bigint, 0), " +
          "coalesce((extract(epoch from " + a + ".renewed_at) * 1000)::bigint, 0), " + a +
-         ".transitions, " + "CASE WHEN " + a + ".holder = '' THEN -1 ELSE greatest(0, (extract(epoch from " +
-         a + ".expires_at - now()) * 1000)::bigint) END";
+         ".transitions, " + "CASE WHEN " + a +
+         ".holder = '' THEN -1 ELSE greatest(0, (extract(epoch from " + a +
+         ".expires_at - now()) * 1000)::bigint) END";
 }
 
 // Run record columns of a runs row aliased `r` (7 columns).
@@ -22,7 +23,8 @@ std::string runrec(const char* r) {
   const std::string a = r;
   return a + ".job_key, " + a + ".status, " + a + ".token, " + a + ".holder, " +
          "coalesce((extract(epoch from " + a + ".started_at) * 1000)::bigint, 0), " +
-         "coalesce((extract(epoch from " + a + ".finished_at) * 1000)::bigint, 0), " + a + ".detail";
+         "coalesce((extract(epoch from " + a + ".finished_at) * 1000)::bigint, 0), " + a +
+         ".detail";
 }
 
 }  // namespace
@@ -30,34 +32,43 @@ std::string runrec(const char* r) {
 std::string migration_ddl(const Names& n, int from) {
   std::string ddl;
   if (from < 1) {
-    ddl +=
-        "CREATE SEQUENCE IF NOT EXISTS " + n.q_seq + ";\n"
-        "CREATE TABLE IF NOT EXISTS " + n.q_table + " (\n"
-        "  election text PRIMARY KEY,\n"
-        "  holder text NOT NULL DEFAULT '',          -- '' when no one leads\n"
-        "  token bigint NOT NULL DEFAULT 0,          -- fencing token, from " + n.seq_name + "\n"
-        "  lease_duration_ms bigint NOT NULL DEFAULT 0,\n"
-        "  acquired_at timestamptz,\n"
-        "  renewed_at timestamptz,\n"
-        "  expires_at timestamptz NOT NULL DEFAULT now(),\n"
-        "  transitions bigint NOT NULL DEFAULT 0,\n"
-        "  mode text NOT NULL DEFAULT 'lease',       -- lease | session\n"
-        "  holder_pid integer,                       -- server pid of the holder's connection\n"
-        "  server_started timestamptz                -- pg_postmaster_start_time() at last renewal\n"
-        ");\n"
-        "CREATE TABLE IF NOT EXISTS " + n.q_runs + " (\n"
-        "  election text NOT NULL,\n"
-        "  job_key text NOT NULL,\n"
-        "  status text NOT NULL,                     -- started | finished | failed\n"
-        "  token bigint NOT NULL,\n"
-        "  holder text NOT NULL,\n"
-        "  started_at timestamptz NOT NULL DEFAULT now(),\n"
-        "  finished_at timestamptz,\n"
-        "  detail text NOT NULL DEFAULT '',\n"
-        "  PRIMARY KEY (election, job_key)\n"
-        ");\n"
-        "INSERT INTO " + n.q_version + " (version, description) VALUES (1, 'leases, runs, token sequence') "
-        "ON CONFLICT DO NOTHING;\n";
+    ddl += "CREATE SEQUENCE IF NOT EXISTS " + n.q_seq +
+           ";\n"
+           "CREATE TABLE IF NOT EXISTS " +
+           n.q_table +
+           " (\n"
+           "  election text PRIMARY KEY,\n"
+           "  holder text NOT NULL DEFAULT '',          -- '' when no one leads\n"
+           "  token bigint NOT NULL DEFAULT 0,          -- fencing token, from " +
+           n.seq_name +
+           "\n"
+           "  lease_duration_ms bigint NOT NULL DEFAULT 0,\n"
+           "  acquired_at timestamptz,\n"
+           "  renewed_at timestamptz,\n"
+           "  expires_at timestamptz NOT NULL DEFAULT now(),\n"
+           "  transitions bigint NOT NULL DEFAULT 0,\n"
+           "  mode text NOT NULL DEFAULT 'lease',       -- lease | session\n"
+           "  holder_pid integer,                       -- server pid of the holder's connection\n"
+           "  server_started timestamptz                -- pg_postmaster_start_time() at last "
+           "renewal\n"
+           ");\n"
+           "CREATE TABLE IF NOT EXISTS " +
+           n.q_runs +
+           " (\n"
+           "  election text NOT NULL,\n"
+           "  job_key text NOT NULL,\n"
+           "  status text NOT NULL,                     -- started | finished | failed\n"
+           "  token bigint NOT NULL,\n"
+           "  holder text NOT NULL,\n"
+           "  started_at timestamptz NOT NULL DEFAULT now(),\n"
+           "  finished_at timestamptz,\n"
+           "  detail text NOT NULL DEFAULT '',\n"
+           "  PRIMARY KEY (election, job_key)\n"
+           ");\n"
+           "INSERT INTO " +
+           n.q_version +
+           " (version, description) VALUES (1, 'leases, runs, token sequence') "
+           "ON CONFLICT DO NOTHING;\n";
   }
   // Later migrations go here as `if (from < N) ddl += ...;`, idempotent (IF NOT EXISTS) because
   // two processes may both see the old version before one takes the migration lock.
@@ -67,12 +78,14 @@ std::string migration_ddl(const Names& n, int from) {
 std::string manual_ddl(const Names& n, const std::string& role) {
   std::string ddl;
   if (n.schema != "public") ddl += "CREATE SCHEMA IF NOT EXISTS " + quote_ident(n.schema) + ";\n";
-  ddl += "CREATE TABLE IF NOT EXISTS " + n.q_version +
-         " (version integer PRIMARY KEY, description text NOT NULL DEFAULT '', applied_at timestamptz "
-         "NOT NULL DEFAULT now());\n";
+  ddl +=
+      "CREATE TABLE IF NOT EXISTS " + n.q_version +
+      " (version integer PRIMARY KEY, description text NOT NULL DEFAULT '', applied_at timestamptz "
+      "NOT NULL DEFAULT now());\n";
   ddl += migration_ddl(n, 0);
   const std::string r = quote_ident(role);
-  if (n.schema != "public") ddl += "GRANT USAGE ON SCHEMA " + quote_ident(n.schema) + " TO " + r + ";\n";
+  if (n.schema != "public")
+    ddl += "GRANT USAGE ON SCHEMA " + quote_ident(n.schema) + " TO " + r + ";\n";
   ddl += "GRANT SELECT, INSERT, UPDATE ON " + n.q_table + ", " + n.q_runs + " TO " + r + ";\n";
   ddl += "GRANT SELECT ON " + n.q_version + " TO " + r + ";\n";
   ddl += "GRANT USAGE, SELECT ON SEQUENCE " + n.q_seq + " TO " + r + ";\n";
@@ -84,41 +97,46 @@ void ensure_schema(const std::shared_ptr<PgConnection>& conn, const Names& n, mi
   // 1: does the version table exist, and which version does it hold?
   const std::string probe = "SELECT to_regclass($1) IS NOT NULL, to_regnamespace($2) IS NOT NULL";
   std::string version_regclass = n.schema + "." + n.version_table;
-  conn->query(probe, {version_regclass, n.schema}, timeout, [conn, n, timeout, done](Result<PgResult> r) {
-    if (!r.ok()) return done(r.status);
-    const bool have_version = r.value.boolean(0, 0);
-    const bool have_schema = r.value.boolean(0, 1);
-    auto migrate = [conn, n, timeout, done, have_schema](int from) {
-      if (from >= kSchemaVersion) return done({});
-      std::string script = "SELECT pg_advisory_xact_lock(hashtextextended('tenure-migrate:" + n.schema +
-                           "." + n.table + "', 0));\n";
-      if (!have_schema) script += "CREATE SCHEMA IF NOT EXISTS " + quote_ident(n.schema) + ";\n";
-      script += "CREATE TABLE IF NOT EXISTS " + n.q_version +
-                " (version integer PRIMARY KEY, description text NOT NULL DEFAULT '', applied_at "
-                "timestamptz NOT NULL DEFAULT now());\n";
-      script += migration_ddl(n, from);
-      // One simple-protocol string = one implicit transaction: all or nothing.
-      conn->script(script, timeout, [conn, n, done, from](Result<PgResult> r) {
-        if (r.ok()) return done({});
-        if (r.status.code == Errc::permission_denied) {
-          const std::string role = conn->params().user.empty() ? "CURRENT_USER" : conn->params().user;
-          return done(make_error(
-              Errc::permission_denied,
-              "PostgreSQL role '" + role + "' may not create tenure's tables (schema version " +
-                  std::to_string(from) + ", needs " + std::to_string(kSchemaVersion) + ") in schema '" +
-                  n.schema + "' (" + r.status.message +
-                  "). Ask the database owner to run once:\n" + manual_ddl(n, role)));
-        }
-        done(r.status);
+  conn->query(
+      probe, {version_regclass, n.schema}, timeout, [conn, n, timeout, done](Result<PgResult> r) {
+        if (!r.ok()) return done(r.status);
+        const bool have_version = r.value.boolean(0, 0);
+        const bool have_schema = r.value.boolean(0, 1);
+        auto migrate = [conn, n, timeout, done, have_schema](int from) {
+          if (from >= kSchemaVersion) return done({});
+          std::string script =
+              "SELECT pg_advisory_xact_lock(hashtextextended('tenure-migrate:" + n.schema + "." +
+              n.table + "', 0));\n";
+          if (!have_schema)
+            script += "CREATE SCHEMA IF NOT EXISTS " + quote_ident(n.schema) + ";\n";
+          script +=
+              "CREATE TABLE IF NOT EXISTS " + n.q_version +
+              " (version integer PRIMARY KEY, description text NOT NULL DEFAULT '', applied_at "
+              "timestamptz NOT NULL DEFAULT now());\n";
+          script += migration_ddl(n, from);
+          // One simple-protocol string = one implicit transaction: all or nothing.
+          conn->script(script, timeout, [conn, n, done, from](Result<PgResult> r) {
+            if (r.ok()) return done({});
+            if (r.status.code == Errc::permission_denied) {
+              const std::string role =
+                  conn->params().user.empty() ? "CURRENT_USER" : conn->params().user;
+              return done(make_error(
+                  Errc::permission_denied,
+                  "PostgreSQL role '" + role + "' may not create tenure's tables (schema version " +
+                      std::to_string(from) + ", needs " + std::to_string(kSchemaVersion) +
+                      ") in schema '" + n.schema + "' (" + r.status.message +
+                      "). Ask the database owner to run once:\n" + manual_ddl(n, role)));
+            }
+            done(r.status);
+          });
+        };
+        if (!have_version) return migrate(0);
+        conn->query("SELECT coalesce(max(version), 0) FROM " + n.q_version, {}, timeout,
+                    [migrate, done](Result<PgResult> r) {
+                      if (!r.ok()) return done(r.status);
+                      migrate(static_cast<int>(r.value.i64(0, 0)));
+                    });
       });
-    };
-    if (!have_version) return migrate(0);
-    conn->query("SELECT coalesce(max(version), 0) FROM " + n.q_version, {}, timeout,
-                [migrate, done](Result<PgResult> r) {
-                  if (!r.ok()) return done(r.status);
-                  migrate(static_cast<int>(r.value.i64(0, 0)));
-                });
-  });
 }
 
 LeaseSql lease_sql(const Names& n) {
@@ -129,32 +147,50 @@ LeaseSql lease_sql(const Names& n) {
   // clock, when we hold it already, or (session mode, we hold the advisory lock) when the holder's
   // session lock is gone on this same server incarnation.
   s.acquire =
-      "WITH up AS (INSERT INTO " + T + " AS l (election, holder, token, lease_duration_ms, acquired_at, "
-      "renewed_at, expires_at, transitions, mode, holder_pid, server_started) VALUES ($1::text, $2::text, "
-      "nextval('" + n.q_seq + "'), $3::bigint, now(), now(), now() + " + dur + ", 1, $4::text, "
+      "WITH up AS (INSERT INTO " + T +
+      " AS l (election, holder, token, lease_duration_ms, acquired_at, "
+      "renewed_at, expires_at, transitions, mode, holder_pid, server_started) VALUES ($1::text, "
+      "$2::text, "
+      "nextval('" +
+      n.q_seq + "'), $3::bigint, now(), now(), now() + " + dur +
+      ", 1, $4::text, "
       "pg_backend_pid(), pg_postmaster_start_time()) ON CONFLICT (election) DO UPDATE SET "
-      "holder = EXCLUDED.holder, token = EXCLUDED.token, lease_duration_ms = EXCLUDED.lease_duration_ms, "
+      "holder = EXCLUDED.holder, token = EXCLUDED.token, lease_duration_ms = "
+      "EXCLUDED.lease_duration_ms, "
       "acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at, "
       "transitions = l.transitions + CASE WHEN l.holder = EXCLUDED.holder THEN 0 ELSE 1 END, "
-      "mode = EXCLUDED.mode, holder_pid = EXCLUDED.holder_pid, server_started = EXCLUDED.server_started "
-      "WHERE l.holder = '' OR l.expires_at <= now() OR l.holder = EXCLUDED.holder OR ($5::boolean AND "
+      "mode = EXCLUDED.mode, holder_pid = EXCLUDED.holder_pid, server_started = "
+      "EXCLUDED.server_started "
+      "WHERE l.holder = '' OR l.expires_at <= now() OR l.holder = EXCLUDED.holder OR ($5::boolean "
+      "AND "
       "l.mode = 'session' AND l.server_started = pg_postmaster_start_time()) RETURNING l.*) "
-      "SELECT true, " + rec("up") + " FROM up CROSS JOIN LATERAL (SELECT pg_notify($6::text, $1::text)) n "
-      "UNION ALL SELECT false, " + rec("t") + " FROM " + T + " t WHERE t.election = $1::text AND NOT "
+      "SELECT true, " +
+      rec("up") +
+      " FROM up CROSS JOIN LATERAL (SELECT pg_notify($6::text, $1::text)) n "
+      "UNION ALL SELECT false, " +
+      rec("t") + " FROM " + T +
+      " t WHERE t.election = $1::text AND NOT "
       "EXISTS (SELECT 1 FROM up)";
-  s.renew =
-      "WITH up AS (UPDATE " + T + " l SET renewed_at = now(), expires_at = now() + ($4::bigint * "
-      "interval '1 millisecond'), lease_duration_ms = $4::bigint, server_started = "
-      "pg_postmaster_start_time(), holder_pid = CASE WHEN $5::boolean THEN l.holder_pid ELSE "
-      "pg_backend_pid() END WHERE l.election = $1::text AND l.holder = $2::text AND l.token = $3::bigint "
-      "RETURNING l.*, l.holder_pid IS NOT DISTINCT FROM pg_backend_pid() AS same_session) "
-      "SELECT true, " + rec("up") + ", up.same_session FROM up UNION ALL SELECT false, " + rec("t") +
-      ", true FROM " + T + " t WHERE t.election = $1::text AND NOT EXISTS (SELECT 1 FROM up)";
+  s.renew = "WITH up AS (UPDATE " + T +
+            " l SET renewed_at = now(), expires_at = now() + ($4::bigint * "
+            "interval '1 millisecond'), lease_duration_ms = $4::bigint, server_started = "
+            "pg_postmaster_start_time(), holder_pid = CASE WHEN $5::boolean THEN l.holder_pid ELSE "
+            "pg_backend_pid() END WHERE l.election = $1::text AND l.holder = $2::text AND l.token "
+            "= $3::bigint "
+            "RETURNING l.*, l.holder_pid IS NOT DISTINCT FROM pg_backend_pid() AS same_session) "
+            "SELECT true, " +
+            rec("up") + ", up.same_session FROM up UNION ALL SELECT false, " + rec("t") +
+            ", true FROM " + T + " t WHERE t.election = $1::text AND NOT EXISTS (SELECT 1 FROM up)";
   s.release =
-      "WITH up AS (UPDATE " + T + " l SET holder = '', expires_at = now(), holder_pid = NULL "
+      "WITH up AS (UPDATE " + T +
+      " l SET holder = '', expires_at = now(), holder_pid = NULL "
       "WHERE l.election = $1::text AND l.holder = $2::text AND l.token = $3::bigint RETURNING l.*) "
-      "SELECT true, " + rec("up") + " FROM up CROSS JOIN LATERAL (SELECT pg_notify($4::text, $1::text)) n "
-      "UNION ALL SELECT false, " + rec("t") + " FROM " + T + " t WHERE t.election = $1::text AND NOT "
+      "SELECT true, " +
+      rec("up") +
+      " FROM up CROSS JOIN LATERAL (SELECT pg_notify($4::text, $1::text)) n "
+      "UNION ALL SELECT false, " +
+      rec("t") + " FROM " + T +
+      " t WHERE t.election = $1::text AND NOT "
       "EXISTS (SELECT 1 FROM up)";
   s.read = "SELECT " + rec("t") + " FROM " + T + " t WHERE t.election = $1::text";
   s.lock_try = "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))";
@@ -180,26 +216,38 @@ LedgerSql ledger_sql(const Names& n) {
   const std::string T = n.q_table, R = n.q_runs;
   // The lease row is share-locked: a takeover waits for the claim to commit, or the claim sees
   // the new token and is fenced.
-  const std::string cur = "cur AS (SELECT token FROM " + T +
-                          " WHERE election = $1::text AND token = $3::bigint AND holder <> '' FOR SHARE)";
-  s.claim =
-      "WITH " + cur + ", prev AS (SELECT * FROM " + R + " WHERE election = $1::text AND job_key = "
-      "$2::text), up AS (INSERT INTO " + R + " AS r (election, job_key, status, token, holder, started_at, "
-      "finished_at, detail) SELECT $1::text, $2::text, 'started', $3::bigint, $4::text, now(), NULL, '' "
-      "FROM cur ON CONFLICT (election, job_key) DO UPDATE SET status = 'started', token = EXCLUDED.token, "
-      "holder = EXCLUDED.holder, started_at = now(), finished_at = NULL, detail = '' WHERE r.status = "
-      "'failed' OR (r.status = 'started' AND r.token < EXCLUDED.token AND $5::boolean) RETURNING r.job_key) "
-      "SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM up), " + runrec("p") +
-      " FROM (SELECT 1) one LEFT JOIN prev p ON true";
+  const std::string cur =
+      "cur AS (SELECT token FROM " + T +
+      " WHERE election = $1::text AND token = $3::bigint AND holder <> '' FOR SHARE)";
+  s.claim = "WITH " + cur + ", prev AS (SELECT * FROM " + R +
+            " WHERE election = $1::text AND job_key = "
+            "$2::text), up AS (INSERT INTO " +
+            R +
+            " AS r (election, job_key, status, token, holder, started_at, "
+            "finished_at, detail) SELECT $1::text, $2::text, 'started', $3::bigint, $4::text, "
+            "now(), NULL, '' "
+            "FROM cur ON CONFLICT (election, job_key) DO UPDATE SET status = 'started', token = "
+            "EXCLUDED.token, "
+            "holder = EXCLUDED.holder, started_at = now(), finished_at = NULL, detail = '' WHERE "
+            "r.status = "
+            "'failed' OR (r.status = 'started' AND r.token < EXCLUDED.token AND $5::boolean) "
+            "RETURNING r.job_key) "
+            "SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM up), " +
+            runrec("p") + " FROM (SELECT 1) one LEFT JOIN prev p ON true";
   s.finish =
-      "WITH " + cur + ", up AS (UPDATE " + R + " r SET status = CASE WHEN $4::boolean THEN 'finished' "
+      "WITH " + cur + ", up AS (UPDATE " + R +
+      " r SET status = CASE WHEN $4::boolean THEN 'finished' "
       "ELSE 'failed' END, finished_at = now(), detail = $5::text WHERE r.election = $1::text AND "
-      "r.job_key = $2::text AND r.token = $3::bigint AND r.status = 'started' AND EXISTS (SELECT 1 FROM "
-      "cur) RETURNING r.*), x AS (SELECT * FROM up UNION ALL SELECT * FROM " + R + " WHERE election = "
+      "r.job_key = $2::text AND r.token = $3::bigint AND r.status = 'started' AND EXISTS (SELECT 1 "
+      "FROM "
+      "cur) RETURNING r.*), x AS (SELECT * FROM up UNION ALL SELECT * FROM " +
+      R +
+      " WHERE election = "
       "$1::text AND job_key = $2::text AND NOT EXISTS (SELECT 1 FROM up)) "
-      "SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM up), " + runrec("x") +
-      " FROM (SELECT 1) one LEFT JOIN x ON true";
-  s.read = "SELECT " + runrec("r") + " FROM " + R + " r WHERE r.election = $1::text AND r.job_key = $2::text";
+      "SELECT (SELECT count(*) FROM cur), (SELECT count(*) FROM up), " +
+      runrec("x") + " FROM (SELECT 1) one LEFT JOIN x ON true";
+  s.read = "SELECT " + runrec("r") + " FROM " + R +
+           " r WHERE r.election = $1::text AND r.job_key = $2::text";
   return s;
 }
 

@@ -1,0 +1,238 @@
+// Session mode (?mode=session): leadership is also a session-level advisory lock held on a
+// dedicated connection. A crashed leader's lock is released by the server as its connection
+// closes, and a standby blocked in pg_advisory_lock() takes over at once. The lease row is still
+// written (readable by operators, guards the ledger, carries the fencing token), and the lock
+// holder may take a row whose holder's session is gone on the same server incarnation.
+#include <boost/asio/post.hpp>
+
+#include "postgres/pg_ledger.hpp"
+#include "postgres/pg_session.hpp"
+
+namespace tenure::backends::pg {
+
+LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy)
+    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy) {
+  const Names& n = sc_->hub->config().names;
+  lock_key_ = "tenure:" + n.schema + "." + n.table + ":" + sc_->election;
+}
+
+void LockImpl::init() {
+  ConnHooks hooks;
+  hooks.check_direct_session = !allow_proxy_;
+  // The server notices a vanished client host (no FIN: power loss, partition) by TCP keepalive.
+  // It must not free the lock before the old leader has stepped down (renew_deadline), so the
+  // probe time stays above lease_duration.
+  const long idle = std::max<long>(1, (sc_->timing.lease_duration.count() + 999) / 1000);
+  hooks.setup.push_back(
+      "SET statement_timeout = 0; SET lock_timeout = 0; SET tcp_keepalives_idle = " +
+      std::to_string(idle) + "; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3");
+  std::weak_ptr<LeaseImpl> w = shared_from_this();
+  hooks.on_lost = [w](const Status&) {
+    auto self = std::static_pointer_cast<LockImpl>(w.lock());
+    if (!self) return;
+    asio::post(self->sc_->io, [self] {
+      if (self->sc_->closed) return;
+      // The server dropped our advisory lock with the connection.
+      self->lock_ = Lock::none;
+      ++self->lock_epoch_;
+      self->wake();
+    });
+  };
+  lock_conn_ = std::make_shared<PgConnection>(sc_->io, sc_->hub->config().conn, std::move(hooks));
+}
+
+Capabilities LockImpl::capabilities() const {
+  Capabilities c = LeaseImpl::capabilities();
+  c.session_bound = true;
+  return c;
+}
+
+void LockImpl::acquire(Completion<AcquireOutcome> done) {
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  if (!sc_->hub->schema_ready()) {
+    sc_->hub->ensure_schema(sc_->request_timeout, [self, done](Status s) {
+      asio::post(self->sc_->io, [self, s, done] {
+        if (self->sc_->closed) return;
+        if (!s.ok()) return self->deliver<AcquireOutcome>(done, s);
+        self->acquire(done);
+      });
+    });
+    return;
+  }
+  auto not_acquired = [self, done] {
+    // The standby waits in pg_advisory_lock() on its own connection; report the current holder.
+    self->sc_->run(
+        self->sc_->hub->conn(), self->sql_.read, {self->sc_->election}, self->sc_->request_timeout,
+        [self, done](Result<PgResult> r) {
+          if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
+          AcquireOutcome out;
+          if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
+          self->deliver<AcquireOutcome>(done, out);
+        },
+        self->sc_);
+  };
+  switch (lock_) {
+    case Lock::held:
+      acquire_row(std::move(done));
+      return;
+    case Lock::waiting:
+      not_acquired();
+      return;
+    case Lock::none:
+      break;
+  }
+  const uint64_t epoch = lock_epoch_;
+  sc_->run(
+      lock_conn_, sql_.lock_try, {lock_key_}, sc_->request_timeout,
+      [self, done, epoch, not_acquired](Result<PgResult> r) {
+        if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
+        if (epoch != self->lock_epoch_) {
+          return self->deliver<AcquireOutcome>(
+              done, make_error(Errc::unreachable, "the PostgreSQL lock connection was lost"));
+        }
+        if (r.value.boolean(0, 0)) {
+          self->lock_ = Lock::held;
+          self->acquire_row(done);
+        } else {
+          self->start_wait();
+          not_acquired();
+        }
+      },
+      sc_);
+}
+
+void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  sc_->run(
+      lock_conn_, sql_.acquire, acquire_params(true), sc_->request_timeout,
+      [self, done](Result<PgResult> r) {
+        if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
+        AcquireOutcome out;
+        if (r.value.rows() > 0) {
+          out.acquired = r.value.boolean(0, 0);
+          out.record = parse_lease(r.value, 0, 1);
+        }
+        if (!out.acquired) {
+          // We hold the lock but the row is not ours to take: its holder is a lease-mode
+          // elector, or held it before a server restart and may still be alive. Let go of
+          // the lock (the holder may need it to renew) and retry when the row expires.
+          self->unlock();
+          self->wake_at_expiry(out.record);
+        } else {
+          self->expiry_timer_.cancel();
+        }
+        self->deliver<AcquireOutcome>(done, out);
+      },
+      sc_);
+}
+
+void LockImpl::start_wait() {
+  if (lock_ != Lock::none) return;
+  lock_ = Lock::waiting;
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  const uint64_t epoch = lock_epoch_;
+  // No timeout: this statement returns when the holder's lock is released (release, or its
+  // connection closed by a crash). A lost connection fails it, and on_lost wakes the elector.
+  sc_->run(
+      lock_conn_, sql_.lock_wait, {lock_key_}, milliseconds(0),
+      [self, epoch](Result<PgResult> r) {
+        if (epoch != self->lock_epoch_ || self->lock_ != Lock::waiting) return;
+        if (r.ok()) {
+          self->lock_ = Lock::held;
+          self->wake();  // the elector calls acquire() at once
+        } else {
+          self->lock_ = Lock::none;  // retried at the next acquire
+        }
+      },
+      sc_);
+}
+
+void LockImpl::unlock() {
+  if (lock_ != Lock::held) return;
+  lock_ = Lock::none;
+  // If this fails the connection is reset, which frees the lock just as well.
+  sc_->run(
+      lock_conn_, sql_.lock_release, {lock_key_}, sc_->request_timeout, [](Result<PgResult>) {},
+      sc_);
+}
+
+void LockImpl::renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done) {
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  sc_->run(
+      lock_conn_, sql_.renew,
+      {sc_->election, sc_->identity, std::to_string(token),
+       std::to_string(sc_->timing.lease_duration.count()),
+       std::string(check_pid ? "true" : "false")},
+      sc_->request_timeout,
+      [self, token, done](Result<PgResult> r) {
+        self->finish_renew(std::move(r), token, done, true);
+      },
+      sc_);
+}
+
+void LockImpl::renew(uint64_t token, Completion<LeaseRecord> done) {
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  if (lock_ == Lock::held) return renew_row(token, true, std::move(done));
+  if (lock_ == Lock::waiting) {
+    return asio::post(sc_->io, [self, token, done] {
+      self->deliver<LeaseRecord>(
+          done, make_error(Errc::lost, "the advisory lock of election '" + self->sc_->election +
+                                           "' is not ours (token " + std::to_string(token) + ")"));
+    });
+  }
+  // The lock connection was lost (server restart, network): take the lock again on a new
+  // connection; the row (same token) says whether anyone was elected meanwhile.
+  const uint64_t epoch = lock_epoch_;
+  sc_->run(
+      lock_conn_, sql_.lock_try, {lock_key_}, sc_->request_timeout,
+      [self, token, done, epoch](Result<PgResult> r) {
+        if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
+        if (epoch == self->lock_epoch_ && r.value.boolean(0, 0)) {
+          self->lock_ = Lock::held;
+          return self->renew_row(token, false, done);
+        }
+        self->sc_->run(
+            self->sc_->hub->conn(), self->sql_.read, {self->sc_->election},
+            self->sc_->request_timeout,
+            [self, token, done](Result<PgResult> r) {
+              if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
+              LeaseRecord rec;
+              if (r.value.rows() > 0) rec = parse_lease(r.value, 0, 0);
+              if (rec.token == token && rec.holder == self->sc_->identity) {
+                return self->deliver<LeaseRecord>(
+                    done, make_error(Errc::backend,
+                                     "the advisory lock of election '" + self->sc_->election +
+                                         "' is held by another session after a reconnect; "
+                                         "retrying"));
+              }
+              self->deliver<LeaseRecord>(done, self->lost_status(rec, token));
+            },
+            self->sc_);
+      },
+      sc_);
+}
+
+void LockImpl::release(uint64_t token, Completion<bool> done) {
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  if (lock_ != Lock::held) return LeaseImpl::release(token, std::move(done));
+  // Row first (NOTIFY goes out with its commit), then the lock: the standby blocked on the lock
+  // wakes and finds the row free.
+  sc_->run(
+      lock_conn_, sql_.release,
+      {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel},
+      sc_->request_timeout,
+      [self, token, done](Result<PgResult> r) {
+        self->unlock();
+        self->finish_release(std::move(r), token, done);
+      },
+      sc_);
+}
+
+void LockImpl::close(std::function<void()> done) {
+  LeaseImpl::close(std::move(done));
+  // Closing the connection frees the advisory lock on the server.
+  if (lock_conn_) lock_conn_->close();
+  lock_ = Lock::none;
+}
+
+}  // namespace tenure::backends::pg

@@ -1,0 +1,102 @@
+// The BackendSession of the PostgreSQL backend. LeaseImpl is lease mode (the table row with
+// server-side expiry); LockImpl (session mode) adds a session-level advisory lock on a dedicated
+// connection. Both live on the elector's strand (ctx.io); their callbacks hold them alive by
+// shared_ptr and deliver nothing after close().
+#pragma once
+
+#include <boost/asio/steady_timer.hpp>
+#include <memory>
+
+#include "postgres/pg_hub.hpp"
+#include "postgres/pg_sql.hpp"
+#include "tenure/backend.hpp"
+
+namespace tenure::backends::pg {
+
+class PgLedger;
+
+// What a session and its ledger share.
+struct SessionCtx {
+  asio::any_io_executor io;
+  std::shared_ptr<PgHub> hub;
+  std::string election;
+  std::string identity;
+  Timing timing;
+  milliseconds request_timeout{0};
+  bool closed = false;  // io strand only
+
+  // Runs sql on conn; h runs later on io, only while the session is open.
+  void run(const std::shared_ptr<PgConnection>& conn, const std::string& sql,
+           std::vector<Param> params, milliseconds timeout, std::function<void(Result<PgResult>)> h,
+           const std::shared_ptr<SessionCtx>& self);
+  // Ensures the schema, then runs.
+  void run_ready(const std::string& sql, std::vector<Param> params,
+                 std::function<void(Result<PgResult>)> h, const std::shared_ptr<SessionCtx>& self);
+};
+
+class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
+ public:
+  LeaseImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub);
+  virtual ~LeaseImpl();
+  virtual void init() {}
+  virtual Capabilities capabilities() const;
+  virtual void acquire(Completion<AcquireOutcome> done);
+  virtual void renew(uint64_t token, Completion<LeaseRecord> done);
+  virtual void release(uint64_t token, Completion<bool> done);
+  void read(Completion<LeaseRecord> done);
+  void watch(std::function<void()> on_change);
+  virtual void close(std::function<void()> done);
+  Ledger* ledger();
+
+ protected:
+  template <class T>
+  void deliver(Completion<T> done, Result<T> r) {
+    // Always from a handler posted to io, so never inline; dropped after close.
+    if (!sc_->closed && done) done(std::move(r));
+  }
+  void wake();  // tell the elector the lease may have changed
+  // After a failed acquire: the server said when the lease expires; wake then (no polling).
+  void wake_at_expiry(const LeaseRecord& rec);
+  // Shared handling of acquire/renew/release results (row 0: bool matched, record at 1).
+  void finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> done);
+  void finish_renew(Result<PgResult> r, uint64_t token, Completion<LeaseRecord> done, bool session);
+  void finish_release(Result<PgResult> r, uint64_t token, Completion<bool> done);
+  Status lost_status(const LeaseRecord& now, uint64_t token) const;
+  std::vector<Param> acquire_params(bool session) const;
+
+  std::shared_ptr<SessionCtx> sc_;
+  LeaseSql sql_;
+  std::function<void()> on_change_;
+  uint64_t sub_id_ = 0;
+  asio::steady_timer expiry_timer_;
+  std::unique_ptr<PgLedger> ledger_;
+};
+
+// Session mode (?mode=session).
+class LockImpl : public LeaseImpl {
+ public:
+  LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy);
+  void init() override;
+  Capabilities capabilities() const override;
+  void acquire(Completion<AcquireOutcome> done) override;
+  void renew(uint64_t token, Completion<LeaseRecord> done) override;
+  void release(uint64_t token, Completion<bool> done) override;
+  void close(std::function<void()> done) override;
+
+ private:
+  enum class Lock { none, waiting, held };
+  void acquire_row(Completion<AcquireOutcome> done);
+  void start_wait();
+  void unlock();
+  void renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done);
+
+  bool allow_proxy_;
+  std::string lock_key_;
+  std::shared_ptr<PgConnection> lock_conn_;
+  Lock lock_ = Lock::none;
+  uint64_t lock_epoch_ = 0;  // changes when the lock connection is lost
+};
+
+std::unique_ptr<BackendSession> make_session(std::shared_ptr<LeaseImpl> impl);
+
+}  // namespace tenure::backends::pg
