@@ -1,0 +1,149 @@
+// `tenure`: leader election from the command line (run, status, watch).
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.hpp"
+
+#ifndef TENURE_VERSION_STRING
+#define TENURE_VERSION_STRING "unknown"
+#endif
+
+namespace {
+
+using namespace tenure::cli;
+
+const char* const kRunFooter =
+    "Everything after '--' is CMD and its arguments:\n"
+    "  tenure run --backend URL --election NAME [OPTIONS] -- CMD [ARGS...]\n\n"
+    "CMD runs only while this process leads the election, in its own process group, with stdin\n"
+    "from /dev/null and these variables in its environment:\n"
+    "  TENURE_ELECTION  the election name\n"
+    "  TENURE_IDENTITY  this candidate's identity\n"
+    "  TENURE_TOKEN     the fencing token of this leadership term (grows with every term)\n"
+    "Leadership lost: CMD's process group gets SIGTERM, SIGKILL after --grace; CMD starts again\n"
+    "(with the new token) when this process is elected again, never before the old CMD is gone.\n"
+    "SIGTERM/SIGINT/SIGHUP to tenure: CMD is stopped the same way first, then the lease is\n"
+    "released, then tenure exits 0 (a second signal sends SIGKILL to CMD at once).\n"
+    "tenure killed with SIGKILL: the kernel kills CMD too (parent-death signal).\n"
+    "CMD ends by itself while leading (--on-exit):\n"
+    "  exit     (default) release leadership and exit with CMD's status (128+S for signal S)\n"
+    "  restart  start CMD again after --restart-delay, keeping leadership\n"
+    "  release  release leadership (stay a candidate); CMD starts again on the next election\n";
+
+std::string subcommand_in(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "run" || a == "status" || a == "watch") return a;
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread exists: the runtime's threads inherit the mask and never take our signals,
+  // which the subcommands read from a signalfd. A broken stdout pipe gives EPIPE, not death.
+  block_cli_signals();
+
+  // Everything after the first "--" is CMD ARGS of `tenure run`, taken verbatim.
+  std::vector<char*> args(argv, argv + argc);
+  std::vector<std::string> command;
+  bool has_separator = false;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (std::strcmp(args[i], "--") == 0) {
+      has_separator = true;
+      for (size_t j = i + 1; j < args.size(); ++j) command.emplace_back(args[j]);
+      args.resize(i);
+      break;
+    }
+  }
+
+  CLI::App app{
+      "tenure: leader election for processes (file, memory and the other built-in "
+      "backends)",
+      "tenure"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("tenure ") + TENURE_VERSION_STRING);
+  app.footer(kExitCodeHelp);
+
+  RunArgs run_args;
+  std::string on_exit = "exit";
+  auto* run = app.add_subcommand("run", "Run CMD only while this process leads the election");
+  add_election_options(*run, run_args.election, true);
+  run->add_option("--grace", run_args.grace_ms,
+                  "Milliseconds between SIGTERM and SIGKILL when CMD must stop (default 5000)");
+  run->add_option("--on-exit", on_exit,
+                  "What to do when CMD ends by itself while leading: exit (default), restart, "
+                  "release")
+      ->check(CLI::IsMember({"exit", "restart", "release"}));
+  run->add_option("--restart-delay", run_args.restart_delay_ms,
+                  "Milliseconds before CMD is restarted with --on-exit=restart (default 1000)");
+  run->add_flag("--quiet,-q", run_args.quiet, "Log only errors to stderr (not each transition)");
+  run->footer(std::string(kRunFooter) + "\n" + kExitCodeHelp);
+
+  StatusArgs status_args;
+  auto* status = app.add_subcommand("status", "Print the election's holder, token, age and expiry");
+  add_election_options(*status, status_args.election, false);
+  status->add_flag("--json", status_args.json,
+                   "One JSON object: election, holder (null when none), token, age_ms, "
+                   "renewed_ago_ms, expires_in_ms, lease_duration_ms, acquired_at, transitions, "
+                   "time");
+  status->add_option("--timeout", status_args.timeout_ms,
+                     "Milliseconds to wait for the backend's answer (default 5000)");
+  status->footer(kExitCodeHelp);
+
+  WatchArgs watch_args;
+  auto* watch = app.add_subcommand(
+      "watch",
+      "Print a line for every leadership change until SIGINT/SIGTERM (the first line "
+      "is the state at start)");
+  add_election_options(*watch, watch_args.election, false);
+  watch->add_flag("--json", watch_args.json,
+                  "JSON lines: election, holder (null when none), token, time, time_unix_ms");
+  watch->footer(kExitCodeHelp);
+
+  try {
+    app.parse(static_cast<int>(args.size()), args.data());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string sub = subcommand_in(static_cast<int>(args.size()), args.data());
+    std::string where = sub.empty() ? "tenure" : "tenure " + sub;
+    print_error(sub.empty() ? std::string("") : sub,
+                std::string(e.what()) + " (see '" + where + " --help')");
+    return kExitUsage;
+  }
+
+  try {
+    if (*run) {
+      run_args.command = std::move(command);
+      run_args.on_exit = on_exit == "restart"   ? OnExit::restart
+                         : on_exit == "release" ? OnExit::release
+                                                : OnExit::exit;
+      if (!has_separator) {
+        print_error("run",
+                    "no command given: put it after '--', e.g. tenure run -b "
+                    "file:///tmp/t -e job -- ./job.sh");
+        return kExitUsage;
+      }
+      return run_command(run_args);
+    }
+    if (has_separator) {
+      print_error(subcommand_in(argc, argv), "unexpected '--': only 'tenure run' takes a command");
+      return kExitUsage;
+    }
+    if (*status) return status_command(status_args);
+    if (*watch) return watch_command(watch_args);
+  } catch (const std::exception& e) {
+    print_error(subcommand_in(argc, argv), std::string("unexpected failure: ") + e.what());
+    return kExitFailure;
+  }
+  return kExitUsage;
+}
