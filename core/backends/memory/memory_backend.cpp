@@ -250,4 +250,17 @@ void set_memory_fault(const std::string& ns, const std::string& election, Memory
   for (auto& f : release) f();
 }
 
+void steal_memory_lease(const std::string& ns, const std::string& election,
+                        const std::string& new_holder) {
+  std::lock_guard lock(g_mu);
+  auto& s = g_store[ns + "/" + election];
+  s.holder = s.last_holder = new_holder;
+  ++s.token;
+  ++s.transitions;
+  // Held "forever" in both real and fake clock domains.
+  s.lease_duration = duration_cast<milliseconds>(std::chrono::hours(24 * 365 * 100));
+  s.renewed = Clock::time_point{};
+  for (auto& [id, w] : s.watchers) w.exec->post(w.fn);
+}
+
 }  // namespace tenure::backends

@@ -1,0 +1,99 @@
+// Helpers shared by the C++ test suites: event logs, condition waits, server lookup.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tenure/elector.hpp"
+
+namespace tenure::testing {
+
+using namespace std::chrono_literals;
+
+// Records the events of one elector (set as its callback) and lets a test wait for one. The
+// callback shares the log's state, so the log may be destroyed before the elector.
+class EventLog {
+ public:
+  EventCallback callback() {
+    return [st = st_](const Event& e) {
+      std::lock_guard lock(st->mu);
+      st->events.push_back(e);
+      st->cv.notify_all();
+    };
+  }
+  // Waits for an event matching pred among those not yet consumed by a previous wait.
+  bool wait_for(const std::function<bool(const Event&)>& pred, std::chrono::milliseconds limit,
+                Event* out = nullptr) {
+    std::unique_lock lock(st_->mu);
+    return st_->cv.wait_for(lock, limit, [&] {
+      for (; st_->cursor < st_->events.size(); ++st_->cursor)
+        if (pred(st_->events[st_->cursor])) {
+          if (out) *out = st_->events[st_->cursor];
+          ++st_->cursor;
+          return true;
+        }
+      return false;
+    });
+  }
+  bool wait_type(EventType t, std::chrono::milliseconds limit, Event* out = nullptr) {
+    return wait_for([t](const Event& e) { return e.type == t; }, limit, out);
+  }
+  std::vector<Event> all() const {
+    std::lock_guard lock(st_->mu);
+    return st_->events;
+  }
+
+ private:
+  struct State {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<Event> events;
+    size_t cursor = 0;
+  };
+  std::shared_ptr<State> st_ = std::make_shared<State>();
+};
+
+inline bool wait_until(const std::function<bool()>& cond, std::chrono::milliseconds limit,
+                       std::chrono::milliseconds step = 5ms) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(step);
+  }
+  return cond();
+}
+
+inline bool under_ci() {
+  const char* ci = std::getenv("CI");
+  return ci && std::string(ci) == "true";
+}
+
+// The value of a server's environment variable, or "" after failing (under CI) or skipping
+// (locally) the current test with a message saying how to start the server.
+#define TENURE_REQUIRE_ENV(var, value_out, hint)                                      \
+  do {                                                                                \
+    const char* v_ = std::getenv(var);                                                \
+    if (!v_ || !*v_) {                                                                \
+      std::string msg_ = std::string(var) + " is not set: " + (hint);                 \
+      if (::tenure::testing::under_ci()) FAIL() << msg_ << " (CI=true: a missing server fails)"; \
+      GTEST_SKIP() << msg_;                                                           \
+    }                                                                                 \
+    value_out = v_;                                                                   \
+  } while (0)
+
+inline std::string unique_name(const std::string& prefix) {
+  static std::atomic<int> n{0};
+  auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+  return prefix + "-" + std::to_string(now % 100000000) + "-" + std::to_string(n++);
+}
+
+}  // namespace tenure::testing

@@ -1,0 +1,86 @@
+#include <gtest/gtest.h>
+
+#include "tenure/options.hpp"
+#include "tenure/url.hpp"
+
+namespace tenure {
+namespace {
+
+TEST(Url, ParsesEveryPart) {
+  auto r = parse_url("redis://user:p%40ss@127.0.0.1:6380/2?prefix=app%3A&x=1");
+  ASSERT_TRUE(r.ok()) << r.status.message;
+  EXPECT_EQ(r.value.scheme, "redis");
+  EXPECT_EQ(r.value.user, "user");
+  EXPECT_EQ(r.value.password, "p@ss");
+  EXPECT_TRUE(r.value.has_password);
+  EXPECT_EQ(r.value.host, "127.0.0.1");
+  EXPECT_EQ(r.value.port, 6380);
+  EXPECT_EQ(r.value.path, "/2");
+  EXPECT_EQ(r.value.query.at("prefix"), "app:");
+  EXPECT_EQ(r.value.redacted(), "redis://user:***@127.0.0.1:6380/2?prefix=app%3A&x=1");
+}
+
+TEST(Url, FileAndIpv6) {
+  auto f = parse_url("file:///var/lib/tenure");
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f.value.host, "");
+  EXPECT_EQ(f.value.path, "/var/lib/tenure");
+  auto v6 = parse_url("postgres://u@[::1]:5432/db");
+  ASSERT_TRUE(v6.ok()) << v6.status.message;
+  EXPECT_EQ(v6.value.host, "::1");
+  EXPECT_EQ(v6.value.port, 5432);
+  EXPECT_FALSE(v6.value.has_password);
+}
+
+TEST(Url, RejectsMalformedWithoutLeakingPasswords) {
+  for (const char* bad : {"", "127.0.0.1:6379", "://x", "redis://h:99999", "redis://h:12a",
+                          "redis://h:", "redis://[::1", "redis://h/%zz", "has space://x"}) {
+    auto r = parse_url(bad);
+    EXPECT_EQ(r.status.code, Errc::bad_url) << bad;
+    EXPECT_FALSE(r.status.message.empty());
+  }
+  auto r = parse_url("redis://u:secret@h:99999");
+  EXPECT_EQ(r.status.code, Errc::bad_url);
+  EXPECT_EQ(r.status.message.find("secret"), std::string::npos) << r.status.message;
+}
+
+TEST(Options, TimingRuleAndMessages) {
+  EXPECT_TRUE(validate_timing({}).ok());
+  auto s = validate_timing({milliseconds(100), milliseconds(200), milliseconds(50)});
+  EXPECT_EQ(s.code, Errc::invalid_timing);
+  EXPECT_NE(s.message.find("lease_duration=100 ms"), std::string::npos) << s.message;
+  EXPECT_EQ(validate_timing({milliseconds(300), milliseconds(200), milliseconds(200)}).code,
+            Errc::invalid_timing);
+  EXPECT_EQ(validate_timing({milliseconds(300), milliseconds(200), milliseconds(0)}).code,
+            Errc::invalid_timing);
+}
+
+TEST(Options, SetFromStrings) {
+  ElectorOptions o;
+  EXPECT_TRUE(set_option(o, "lease_duration_ms", "9000").ok());
+  EXPECT_EQ(o.timing.lease_duration.count(), 9000);
+  EXPECT_EQ(set_option(o, "lease_duration_ms", "9s").code, Errc::invalid_argument);
+  EXPECT_EQ(set_option(o, "observe_only", "maybe").code, Errc::invalid_argument);
+  EXPECT_TRUE(set_option(o, "observe_only", "true").ok());
+  EXPECT_TRUE(o.observe_only);
+  EXPECT_TRUE(set_option(o, "backend.prefix", "x:").ok());
+  EXPECT_EQ(o.backend_options.at("prefix"), "x:");
+  auto s = set_option(o, "lease_duraton_ms", "1");
+  EXPECT_EQ(s.code, Errc::unknown_option);
+  EXPECT_NE(s.message.find("lease_duration_ms"), std::string::npos);
+}
+
+TEST(Options, Names) {
+  EXPECT_TRUE(validate_election_name("nightly-report_v2.1").ok());
+  EXPECT_EQ(validate_election_name(".hidden").code, Errc::invalid_name);
+  EXPECT_EQ(validate_election_name("a/b").code, Errc::invalid_name);
+  EXPECT_EQ(validate_election_name(std::string(129, 'a')).code, Errc::invalid_name);
+  EXPECT_TRUE(validate_identity("web-1@host:8080").ok());
+  EXPECT_EQ(validate_identity("a b").code, Errc::invalid_name);
+  EXPECT_EQ(validate_identity("").code, Errc::invalid_name);
+  EXPECT_TRUE(validate_identity(default_identity()).ok());
+  EXPECT_NE(default_identity(), default_identity());
+}
+
+}  // namespace
+}  // namespace tenure
