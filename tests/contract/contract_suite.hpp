@@ -36,6 +36,9 @@ struct ContractTarget {
   std::function<std::string()> bad_credentials_url;
 };
 
+// gtest prints the parameter as its name rather than as bytes.
+inline void PrintTo(const ContractTarget& t, std::ostream* os) { *os << t.name; }
+
 class BackendContract : public ::testing::TestWithParam<ContractTarget> {
  protected:
   void SetUp() override;
