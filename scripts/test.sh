@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs build dependencies and test servers, starts
+# every server on loopback, then builds and runs all tests three times: plain, under
+# AddressSanitizer+UBSan, and under ThreadSanitizer. Exits non-zero on any failure.
+#
+#   bash scripts/test.sh                 all three variants
+#   bash scripts/test.sh plain           only some: plain, asan, tsan
+#
+# Build trees live outside the clone (TENURE_BUILD_ROOT, default ~/.cache/tenure/build) and
+# compiler output is cached by ccache, so a second run is fast.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+bash "$root/scripts/bootstrap.sh"
+
+variants=("$@")
+[ ${#variants[@]} -gt 0 ] || variants=(plain asan tsan)
+build_root=${TENURE_BUILD_ROOT:-$HOME/.cache/tenure/build}
+key=$(printf '%s' "$root" | sha1sum | cut -c1-10)  # one tree per clone path
+
+state=$(mktemp -d /tmp/tenure-servers-XXXXXX)
+servers=(redis postgres)
+cleanup() {
+  for s in "${servers[@]}"; do bash "$root/tests/servers/$s.sh" stop "$state" >/dev/null 2>&1 || true; done
+  rm -rf "$state"
+}
+trap cleanup EXIT
+for s in "${servers[@]}"; do
+  echo "== starting $s"
+  bash "$root/tests/servers/$s.sh" start "$state"
+  # shellcheck disable=SC1090
+  source "$state/$s.env"
+done
+
+launcher=()
+command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp}
+
+failed=()
+for v in "${variants[@]}"; do
+  case $v in
+    plain) sanitize="" ;;
+    asan) sanitize=address ;;
+    tsan) sanitize=thread ;;
+    *) echo "unknown variant '$v' (plain, asan, tsan)" >&2; exit 2 ;;
+  esac
+  dir="$build_root/$key-$v"
+  echo "== $v: building in $dir"
+  cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DTENURE_SANITIZE="$sanitize" -DTENURE_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+  echo "== $v: running tests"
+  if ! ctest --test-dir "$dir" --output-on-failure --timeout 600 -j2; then
+    failed+=("$v")
+  fi
+done
+
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "== FAILED variants: ${failed[*]}"
+  exit 1
+fi
+echo "== all variants passed: ${variants[*]}"
