@@ -48,13 +48,16 @@ int watch_command(const WatchArgs& args) {
   bool contacted = false;
   bool done = false;
   while (!done) {
-    pollfd fds[2] = {{signals.fd(), POLLIN, 0}, {elector.event_fd(), POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+    // stdout too (no events asked): a pipe whose reader quit reports POLLERR, so `watch | head`
+    // ends without waiting for the next change.
+    pollfd fds[3] = {{signals.fd(), POLLIN, 0}, {elector.event_fd(), POLLIN, 0}, {1, 0, 0}};
+    if (::poll(fds, 3, -1) < 0 && errno != EINTR) {
       print_error("watch", std::string("poll: ") + std::strerror(errno));
       code = kExitFailure;
       break;
     }
     if ((fds[0].revents & POLLIN) && !signals.drain().empty()) break;
+    if (fds[2].revents & POLLERR) break;
     for (;;) {
       auto ev = elector.poll_event(std::chrono::milliseconds(0));
       if (!ev.ok()) break;

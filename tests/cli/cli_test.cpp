@@ -478,6 +478,46 @@ TEST_F(CliTest, RepeatedKillsAndStopsNeverOverlap) {
   for (auto& e : starts()) EXPECT_TRUE(wait_until([&] { return process_gone(e.pid); }, 5s));
 }
 
+// A leader paused (SIGSTOP) for longer than the safety margin steps down when it resumes; its
+// CMD needs a moment to stop. The successor's CMD must not start before that. DISABLED until the
+// core can hold back the release after an involuntary step-down until the application says its
+// work has stopped: today the core releases right after it emits revoked, so the successor
+// starts while this CMD still drains (see docs/cli.md, "Limits"). Run it with
+// --gtest_also_run_disabled_tests.
+TEST_F(CliTest, DISABLED_PausedLeaderStepsDownWithoutOverlap) {
+  auto script = dir_ / "draining.sh";
+  write_file(script,
+             "#!/bin/sh\nj=\"$1\"\necho \"start $TENURE_TOKEN $TENURE_IDENTITY $$\" >> \"$j\"\n"
+             "trap 'for i in 1 2 3 4 5; do echo \"drain $TENURE_TOKEN $TENURE_IDENTITY $$\" >> "
+             "\"$j\"; sleep 0.05; done; exit 0' TERM\n"
+             "while :; do echo \"tick $TENURE_TOKEN $TENURE_IDENTITY $$\" >> \"$j\"; sleep 0.02; "
+             "done\n",
+             true);
+  auto run = [&](const std::string& id) {
+    auto p = std::make_unique<Proc>(
+        std::vector<std::string>{"run", "-b", store_, "-e", "pause", "-i", id, "--lease-duration",
+                                 "3000", "--renew-deadline", "2000", "--retry-period", "500", "--",
+                                 script.string(), journal_.string()},
+        dir_ / (id + ".out"), dir_ / (id + ".err"));
+    wait_ready(*p);
+    return p;
+  };
+  auto a = run("a");
+  ASSERT_TRUE(wait_starts(1));
+  auto b = run("b");
+  a->signal(SIGSTOP);
+  std::this_thread::sleep_for(2500ms);  // longer than lease_duration - renew_deadline
+  a->signal(SIGCONT);
+  ASSERT_TRUE(wait_starts(2)) << a->err() << b->err();
+  std::this_thread::sleep_for(500ms);
+  a->signal(SIGTERM);
+  b->signal(SIGTERM);
+  EXPECT_EQ(a->wait(kLong), 0);
+  EXPECT_EQ(b->wait(kLong), 0);
+  check_journal();
+  if (HasFailure()) std::cerr << a->err() << b->err();
+}
+
 // ---------------------------------------------------------------------------------------------
 // status and watch
 
