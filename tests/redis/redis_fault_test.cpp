@@ -1,0 +1,159 @@
+// Faults on a real Redis: the server goes away while a leader holds the lease, the server
+// restarts (losing its data), and a leader process is killed with SIGKILL.
+#include <atomic>
+#include <csignal>
+#include <thread>
+
+#include "redis_test_support.hpp"
+#include "support/child_process.hpp"
+
+namespace tenure::testing::redis {
+namespace {
+
+std::unique_ptr<Elector> make(const std::string& election, const std::string& identity,
+                              Timing timing) {
+  ElectorOptions o;
+  o.backend_url = env("TENURE_TEST_REDIS_URL");
+  o.election = election;
+  o.identity = identity;
+  o.timing = timing;
+  o.stop_timeout = milliseconds(2000);
+  auto r = Elector::create(o);
+  EXPECT_TRUE(r.ok()) << r.status.message;
+  return r.ok() ? std::move(r.value) : nullptr;
+}
+
+int leaders(const std::vector<std::unique_ptr<Elector>>& es) {
+  int n = 0;
+  for (auto& e : es)
+    if (e->status().is_leader) ++n;
+  return n;
+}
+
+// Samples every millisecond that at most one elector leads.
+class OneLeaderSampler {
+ public:
+  explicit OneLeaderSampler(const std::vector<std::unique_ptr<Elector>>& es)
+      : th_([this, &es] {
+          while (!stop_) {
+            if (leaders(es) > 1) two_ = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }) {}
+  ~OneLeaderSampler() { finish(); }
+  bool finish() {
+    stop_ = true;
+    if (th_.joinable()) th_.join();
+    return !two_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false}, two_{false};
+  std::thread th_;
+};
+
+TEST(RedisFaults, ServerDownLeaderStepsDownWithinRenewDeadline) {
+  TENURE_REQUIRE_REDIS();
+  const Timing t{milliseconds(1500), milliseconds(1000), milliseconds(200)};
+  auto election = unique_name("outage");
+  std::vector<std::unique_ptr<EventLog>> logs;  // outlives the electors that call into it
+  std::vector<std::unique_ptr<Elector>> es;
+  for (int i = 0; i < 3; ++i) {
+    es.push_back(make(election, "o-" + std::to_string(i), t));
+    logs.push_back(std::make_unique<EventLog>());
+    es.back()->set_callback(logs.back()->callback());
+    ASSERT_TRUE(es.back()->start().ok());
+  }
+  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 10s));
+  size_t leader = 0;
+  for (size_t i = 0; i < es.size(); ++i)
+    if (es[i]->status().is_leader) leader = i;
+  const uint64_t old_token = es[leader]->status().token;
+  OneLeaderSampler sampler(es);
+
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(ctl("down"), 0);  // a graceful shutdown: takes a moment, the server is gone after it
+  auto down_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  Event ev;
+  ASSERT_TRUE(
+      logs[leader]->wait_for([](const Event& e) { return e.type == EventType::revoked; }, 5s, &ev));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_EQ(ev.reason, RevokeReason::renew_deadline) << ev.message;
+  EXPECT_LE(ms.count(), down_ms.count() + t.renew_deadline.count() + 100)
+      << "stepped down " << ms.count() << " ms after the shutdown began (" << down_ms.count()
+      << " ms to shut down)";
+  EXPECT_EQ(leaders(es), 0);
+
+  // The server comes back empty (no persistence): no one may lead before a lease_duration has
+  // passed since it started, and the new token is still larger than the old one.
+  ASSERT_EQ(ctl("up"), 0);
+  auto up = std::chrono::steady_clock::now();
+  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 15s)) << "no leader after the outage";
+  auto back =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - up);
+  EXPECT_GE(back.count(), t.lease_duration.count() - 1000) << "restart guard not applied";
+  std::this_thread::sleep_for(t.lease_duration);
+  EXPECT_TRUE(sampler.finish()) << "two leaders at once";
+  for (auto& e : es)
+    if (e->status().is_leader) EXPECT_GT(e->status().token, old_token);
+  std::printf(
+      "[ info ] step-down %lld ms after the shutdown began (%lld ms to shut down), "
+      "leader again %lld ms after restart\n",
+      (long long)ms.count(), (long long)down_ms.count(), (long long)back.count());
+}
+
+TEST(RedisFaults, QuickRestartNeverTwoLeaders) {
+  TENURE_REQUIRE_REDIS();
+  // The restart is faster than renew_deadline: the old leader may not notice before its next
+  // renewal, so the followers must not take the (lost) lease right away.
+  const Timing t{milliseconds(2000), milliseconds(1500), milliseconds(300)};
+  auto election = unique_name("quick");
+  std::vector<std::unique_ptr<Elector>> es;
+  for (int i = 0; i < 3; ++i) {
+    es.push_back(make(election, "q-" + std::to_string(i), t));
+    ASSERT_TRUE(es.back()->start().ok());
+  }
+  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 10s));
+  OneLeaderSampler sampler(es);
+  ASSERT_EQ(ctl("restart"), 0);
+  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 15s));
+  std::this_thread::sleep_for(t.lease_duration);
+  EXPECT_TRUE(sampler.finish()) << "two leaders at once across a quick restart";
+}
+
+TEST(RedisFaults, KilledLeaderProcessIsReplacedAfterItsLease) {
+  TENURE_REQUIRE_REDIS();
+  const char* child = std::getenv("TENURE_TEST_CHILD");
+  ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_test_child binary";
+  const Timing t{milliseconds(1000), milliseconds(700), milliseconds(200)};
+  auto election = unique_name("kill9");
+  ChildProcess leader(
+      {child, env("TENURE_TEST_REDIS_URL"), election, "doomed", "1000", "700", "200"});
+  ASSERT_TRUE(leader.started());
+  auto line = leader.wait_line("elected", 10s);
+  ASSERT_FALSE(line.empty()) << "child never elected";
+  const uint64_t old_token = std::stoull(line.substr(8));
+  auto b = make(election, "survivor", t);
+  EventLog lb;
+  b->set_callback(lb.callback());
+  ASSERT_TRUE(b->start().ok());
+  ASSERT_TRUE(lb.wait_for(
+      [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "doomed"; },
+      10s));
+  // Kill right after a renewal so the measured failover is close to the full lease.
+  auto t0 = std::chrono::steady_clock::now();
+  leader.kill(SIGKILL);
+  leader.wait();
+  Event el;
+  ASSERT_TRUE(lb.wait_type(EventType::elected, 5s, &el));
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_GT(el.token, old_token);
+  EXPECT_LE(ms.count(), 1000 + 150) << "failover slower than lease_duration + 150 ms";
+  std::printf("[ info ] kill -9 failover: %lld ms (lease 1000 ms)\n", (long long)ms.count());
+}
+
+}  // namespace
+}  // namespace tenure::testing::redis
