@@ -256,6 +256,9 @@ void PgConnection::start_connect() {
     teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
     return;
   }
+  // libpq prints notices (and a FATAL that arrives while idle) on stderr by default; a library
+  // must not. Errors reach the caller as statuses instead.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
   state_ = State::connecting;
   connect_timer_.expires_after(params_.connect_timeout);
   connect_timer_.async_wait(
