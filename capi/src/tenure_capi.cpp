@@ -198,27 +198,27 @@ const char* tenure_elector_identity(const tenure_elector* e) {
 }
 
 tenure_err tenure_elector_run_once(int* out_ran, tenure_elector* e, const char* job_key,
-                                   tenure_unfinished_policy policy, tenure_job_fn fn,
-                                   void* opaque, char* errbuf, size_t errlen) {
+                                   tenure_unfinished_policy policy, tenure_job_fn fn, void* opaque,
+                                   char* errbuf, size_t errlen) {
   if (!out_ran) return invalid("out_ran", errbuf, errlen);
   *out_ran = 0;
   if (!e) return invalid("elector", errbuf, errlen);
   if (!job_key) return invalid("job_key", errbuf, errlen);
   if (!fn) return invalid("fn", errbuf, errlen);
   if (policy != TENURE_UNFINISHED_RETRY && policy != TENURE_UNFINISHED_SKIP)
-    return fail(tenure::make_error(Errc::invalid_argument, "policy must be TENURE_UNFINISHED_RETRY "
-                                                           "or TENURE_UNFINISHED_SKIP"),
+    return fail(tenure::make_error(Errc::invalid_argument,
+                                   "policy must be TENURE_UNFINISHED_RETRY "
+                                   "or TENURE_UNFINISHED_SKIP"),
                 errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
-    auto r = e->elector->run_once(
-        job_key, static_cast<tenure::UnfinishedPolicy>(policy),
-        [&](uint64_t token, std::string& detail) {
-          char buf[1024] = {0};
-          int rc = fn(token, buf, sizeof buf, opaque);
-          buf[sizeof buf - 1] = '\0';
-          detail = buf;
-          return rc == 0;
-        });
+    auto r = e->elector->run_once(job_key, static_cast<tenure::UnfinishedPolicy>(policy),
+                                  [&](uint64_t token, std::string& detail) {
+                                    char buf[1024] = {0};
+                                    int rc = fn(token, buf, sizeof buf, opaque);
+                                    buf[sizeof buf - 1] = '\0';
+                                    detail = buf;
+                                    return rc == 0;
+                                  });
     if (!r.ok()) return fail(r.status, errbuf, errlen);
     *out_ran = r.value.ran ? 1 : 0;
     return TENURE_OK;

@@ -1,7 +1,7 @@
 // The one place that knows every built-in backend: registers each under its URL scheme(s).
-#include "tenure/backend.hpp"
 #include "file/file_backend.hpp"
 #include "memory/memory_backend.hpp"
+#include "tenure/backend.hpp"
 #ifdef TENURE_WITH_REDIS
 #include "redis/redis_backend.hpp"
 #endif

@@ -13,9 +13,10 @@ class AsioTimer : public Timer, public std::enable_shared_from_this<AsioTimer> {
   AsioTimer(const AsioExecutor::Strand& s) : timer_(s) {}
   void start(Clock::duration d, std::function<void()> fn) {
     timer_.expires_after(d);
-    timer_.async_wait([self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
-      if (!ec && !self->cancelled_) fn();
-    });
+    timer_.async_wait(
+        [self = shared_from_this(), fn = std::move(fn)](boost::system::error_code ec) {
+          if (!ec && !self->cancelled_) fn();
+        });
   }
   void cancel() override {
     cancelled_ = true;

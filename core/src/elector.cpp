@@ -27,8 +27,9 @@ Status validate(ElectorOptions& o) {
   if (o.stop_timeout.count() < 0)
     return make_error(Errc::invalid_argument, "stop_timeout_ms must not be negative");
   if (o.backend_url.empty())
-    return make_error(Errc::bad_url, "no backend URL given: set 'backend', e.g. file:///var/lib/"
-                                     "tenure or redis://127.0.0.1:6379");
+    return make_error(Errc::bad_url,
+                      "no backend URL given: set 'backend', e.g. file:///var/lib/"
+                      "tenure or redis://127.0.0.1:6379");
   return {};
 }
 
@@ -51,10 +52,14 @@ std::pair<std::future<Result<T>>, Completion<T>> make_waiter() {
 
 const char* role_name(Role r) noexcept {
   switch (r) {
-    case Role::stopped: return "stopped";
-    case Role::candidate: return "candidate";
-    case Role::leader: return "leader";
-    case Role::observer: return "observer";
+    case Role::stopped:
+      return "stopped";
+    case Role::candidate:
+      return "candidate";
+    case Role::leader:
+      return "leader";
+    case Role::observer:
+      return "observer";
   }
   return "unknown";
 }
@@ -81,50 +86,58 @@ Result<std::unique_ptr<Elector>> Elector::create_with_executor(ElectorOptions op
 
 Elector::~Elector() {
   if (!core_) return;
+  bool registered = lifecycle_.exchange(2) == 1;
   auto stopped = core_->begin_stop();
+  if (registered) release_identity(core_->registry_key);
   if (in_own_callback()) {
     // Destroying an elector from inside its own callback: we cannot wait for the stop here (the
     // callback would wait for itself). The core lives on in its pending work and finishes alone.
     core_->events->close();
-    auto key = core_->registry_key;
-    release_identity(key);
     return;
   }
   if (core_->runtime) stopped.wait_for(core_->opts.stop_timeout + milliseconds(1000));
   core_->events->close();
-  release_identity(core_->registry_key);
 }
 
 Status Elector::set_callback(EventCallback cb) {
   if (!cb) return make_error(Errc::invalid_argument, "callback is empty");
   if (!core_->runtime)
-    return make_error(Errc::bad_state, "callbacks need the shared runtime; electors on a manual "
-                                       "executor deliver events by poll_event only");
+    return make_error(Errc::bad_state,
+                      "callbacks need the shared runtime; electors on a manual "
+                      "executor deliver events by poll_event only");
   core_->events->set_callback(std::move(cb), &core_->runtime->events());
   return {};
 }
 
 Status Elector::start() {
+  int expected = 0;
+  if (!lifecycle_.compare_exchange_strong(expected, 1))
+    return make_error(Errc::bad_state, expected == 1 ? "the elector is already started"
+                                                     : "a stopped elector cannot be started "
+                                                       "again; create a new one");
   {
     std::lock_guard lock(g_ids_mu);
-    if (!g_ids.insert(core_->registry_key).second)
+    if (!g_ids.insert(core_->registry_key).second) {
+      lifecycle_ = 0;
       return make_error(Errc::identity_in_use,
                         "another elector in this process already runs in election '" +
                             core_->opts.election + "' with identity '" + core_->opts.identity +
-                            "' (or this one was started twice); give each its own identity");
+                            "'; give each its own identity");
+    }
   }
   return core_->start();
 }
 
 Status Elector::stop() {
+  bool registered = lifecycle_.exchange(2) == 1;
   auto stopped = core_->begin_stop();
+  if (registered) release_identity(core_->registry_key);
   if (!core_->runtime || in_own_callback()) return {};  // asynchronous: finishes on its own
   if (stopped.wait_for(core_->opts.stop_timeout + milliseconds(1000)) != std::future_status::ready)
     return make_error(Errc::timeout, "stop did not finish within stop_timeout (" +
                                          std::to_string(core_->opts.stop_timeout.count()) +
                                          " ms); the lease will expire on the backend after "
                                          "lease_duration");
-  release_identity(core_->registry_key);
   return {};
 }
 

@@ -25,8 +25,8 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
                                                      "': unknown scheme '" + url.value.scheme +
                                                      "'; this build supports " + known);
   }
-  BackendContext ctx{url.value, opts.election, opts.identity, opts.timing,
-                     opts.backend_options, exec, std::move(io)};
+  BackendContext ctx{url.value, opts.election, opts.identity, opts.timing, opts.backend_options,
+                     exec,      std::move(io)};
   auto session = (*factory)(ctx);
   if (!session.ok()) return session.status;
   backend = std::move(session.value);
@@ -144,10 +144,12 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
   }
   observe(r.value.record);
   if (r.value.record.holder == opts.identity) {
-    report_error(make_error(Errc::identity_in_use,
-                            "the lease of election '" + opts.election + "' is held under our "
-                            "identity '" + opts.identity + "' by another elector or process; give "
-                            "every candidate its own identity"));
+    report_error(make_error(Errc::identity_in_use, "the lease of election '" + opts.election +
+                                                       "' is held under our "
+                                                       "identity '" +
+                                                       opts.identity +
+                                                       "' by another elector or process; give "
+                                                       "every candidate its own identity"));
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : retry_delay();
   pending_push_ = false;
@@ -180,9 +182,12 @@ bool ElectorCore::paused_or_overdue() {
   auto late = now - tick_due_;
   if (late > margin) {
     step_down(RevokeReason::renew_deadline,
-              "timers fired " + std::to_string(to_ms(late)) + " ms late, more than the safety "
-              "margin of " + std::to_string(margin.count()) + " ms (lease_duration - "
-              "renew_deadline): the process was paused, so the lease may have expired");
+              "timers fired " + std::to_string(to_ms(late)) +
+                  " ms late, more than the safety "
+                  "margin of " +
+                  std::to_string(margin.count()) +
+                  " ms (lease_duration - "
+                  "renew_deadline): the process was paused, so the lease may have expired");
     return true;
   }
   if (now - last_renew_ok_ >= opts.timing.renew_deadline) {
@@ -283,12 +288,23 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   {
     std::lock_guard lock(mu_);
     switch (reason) {
-      case RevokeReason::lost: ++m_.step_downs_lost; break;
-      case RevokeReason::renew_deadline: ++m_.step_downs_renew_deadline; break;
-      case RevokeReason::backend_error: ++m_.step_downs_backend_error; break;
-      case RevokeReason::released: ++m_.step_downs_released; break;
-      case RevokeReason::stopped: ++m_.step_downs_stopped; break;
-      case RevokeReason::none: break;
+      case RevokeReason::lost:
+        ++m_.step_downs_lost;
+        break;
+      case RevokeReason::renew_deadline:
+        ++m_.step_downs_renew_deadline;
+        break;
+      case RevokeReason::backend_error:
+        ++m_.step_downs_backend_error;
+        break;
+      case RevokeReason::released:
+        ++m_.step_downs_released;
+        break;
+      case RevokeReason::stopped:
+        ++m_.step_downs_stopped;
+        break;
+      case RevokeReason::none:
+        break;
     }
   }
   // Say so first: the revoked event is queued before anyone else can be handed the lease.
@@ -308,8 +324,8 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
       if (self->stop_after_op_) self->finish_stop();
       return;
     }
-    auto delay = std::max<Clock::duration>(self->retry_delay(),
-                                           self->sit_out_until_ - self->exec->now());
+    auto delay =
+        std::max<Clock::duration>(self->retry_delay(), self->sit_out_until_ - self->exec->now());
     self->schedule_tick(delay, &ElectorCore::try_acquire);
   });
 }
@@ -364,8 +380,12 @@ void ElectorCore::observe(const LeaseRecord& rec) {
   known_leader_ = rec.holder;
   known_token_ = rec.token;
   publish_status();
-  emit(Event{EventType::leader_changed, rec.holder.empty() ? 0 : rec.token, RevokeReason::none,
-             rec.holder, Errc::ok, {}});
+  emit(Event{EventType::leader_changed,
+             rec.holder.empty() ? 0 : rec.token,
+             RevokeReason::none,
+             rec.holder,
+             Errc::ok,
+             {}});
 }
 
 void ElectorCore::report_error(const Status& s) {

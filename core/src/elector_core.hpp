@@ -67,7 +67,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   bool started_ = false, stopping_ = false, stopped_ = false;
   bool op_in_flight_ = false, pending_push_ = false;
   bool stop_after_op_ = false;  // stopping: the request in flight finishes the stop
-  uint64_t epoch_ = 0;  // bumped on every role change; stale completions are ignored
+  uint64_t epoch_ = 0;          // bumped on every role change; stale completions are ignored
   uint64_t token_ = 0;
   Clock::time_point last_renew_ok_{}, tick_due_{}, sit_out_until_{};
   std::shared_ptr<Timer> tick_, deadline_, stop_timer_;

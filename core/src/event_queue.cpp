@@ -75,8 +75,10 @@ void EventQueue::drain() {
 
 Result<Event> EventQueue::pop(std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
-  if (cb_) return make_error(Errc::bad_state, "events go to the callback set with set_callback; "
-                                              "poll_event is for electors without a callback");
+  if (cb_)
+    return make_error(Errc::bad_state,
+                      "events go to the callback set with set_callback; "
+                      "poll_event is for electors without a callback");
   if (!cv_.wait_for(lock, timeout, [&] { return !q_.empty() || closed_; }) || q_.empty())
     return make_error(Errc::no_event, "no event within the timeout");
   Event e = std::move(q_.front());

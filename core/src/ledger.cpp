@@ -6,10 +6,14 @@ namespace tenure {
 
 const char* run_status_name(RunStatus s) noexcept {
   switch (s) {
-    case RunStatus::none: return "none";
-    case RunStatus::started: return "started";
-    case RunStatus::finished: return "finished";
-    case RunStatus::failed: return "failed";
+    case RunStatus::none:
+      return "none";
+    case RunStatus::started:
+      return "started";
+    case RunStatus::finished:
+      return "finished";
+    case RunStatus::failed:
+      return "failed";
   }
   return "unknown";
 }

@@ -10,7 +10,8 @@ std::string MetricsSnapshot::to_json() const {
   nlohmann::json buckets = nlohmann::json::array();
   for (size_t i = 0; i < kRenewBucketsUs.size(); ++i) {
     nlohmann::json b;
-    b["le_us"] = kRenewBucketsUs[i] == INT64_MAX ? nlohmann::json("+Inf") : nlohmann::json(kRenewBucketsUs[i]);
+    b["le_us"] = kRenewBucketsUs[i] == INT64_MAX ? nlohmann::json("+Inf")
+                                                 : nlohmann::json(kRenewBucketsUs[i]);
     b["count"] = renew_latency_buckets[i];
     buckets.push_back(b);
   }
@@ -36,22 +37,32 @@ std::string MetricsSnapshot::to_json() const {
 
 const char* event_type_name(EventType t) noexcept {
   switch (t) {
-    case EventType::elected: return "elected";
-    case EventType::revoked: return "revoked";
-    case EventType::leader_changed: return "leader_changed";
-    case EventType::error: return "error";
+    case EventType::elected:
+      return "elected";
+    case EventType::revoked:
+      return "revoked";
+    case EventType::leader_changed:
+      return "leader_changed";
+    case EventType::error:
+      return "error";
   }
   return "unknown";
 }
 
 const char* revoke_reason_name(RevokeReason r) noexcept {
   switch (r) {
-    case RevokeReason::none: return "none";
-    case RevokeReason::released: return "released";
-    case RevokeReason::lost: return "lost";
-    case RevokeReason::renew_deadline: return "renew_deadline";
-    case RevokeReason::backend_error: return "backend_error";
-    case RevokeReason::stopped: return "stopped";
+    case RevokeReason::none:
+      return "none";
+    case RevokeReason::released:
+      return "released";
+    case RevokeReason::lost:
+      return "lost";
+    case RevokeReason::renew_deadline:
+      return "renew_deadline";
+    case RevokeReason::backend_error:
+      return "backend_error";
+    case RevokeReason::stopped:
+      return "stopped";
   }
   return "unknown";
 }

@@ -16,8 +16,9 @@ Result<int64_t> parse_ms(const std::string& key, const std::string& value) {
   int64_t v = 0;
   auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (ec != std::errc() || p != value.data() + value.size() || value.empty()) {
-    return make_error(Errc::invalid_argument,
-                      "option " + key + " must be a whole number of milliseconds, got '" + value + "'");
+    return make_error(
+        Errc::invalid_argument,
+        "option " + key + " must be a whole number of milliseconds, got '" + value + "'");
   }
   return v;
 }
@@ -34,19 +35,20 @@ Result<bool> parse_bool(const std::string& key, const std::string& value) {
 Status validate_timing(const Timing& t) {
   auto fail = [&](const std::string& why) {
     return make_error(Errc::invalid_timing,
-                      why + " (lease_duration=" + ms(t.lease_duration) +
-                          ", renew_deadline=" + ms(t.renew_deadline) +
-                          ", retry_period=" + ms(t.retry_period) +
+                      why + " (lease_duration=" + ms(t.lease_duration) + ", renew_deadline=" +
+                          ms(t.renew_deadline) + ", retry_period=" + ms(t.retry_period) +
                           "); the rule is lease_duration > renew_deadline > retry_period > 0, "
                           "for example 15000/10000/2000");
   };
   if (t.retry_period.count() <= 0) return fail("retry_period must be positive");
   if (t.renew_deadline <= t.retry_period)
-    return fail("renew_deadline must be greater than retry_period, so a leader can retry a "
-                "failed renewal before it must step down");
+    return fail(
+        "renew_deadline must be greater than retry_period, so a leader can retry a "
+        "failed renewal before it must step down");
   if (t.lease_duration <= t.renew_deadline)
-    return fail("lease_duration must be greater than renew_deadline, so a leader steps down "
-                "before its lease can expire and another can take it");
+    return fail(
+        "lease_duration must be greater than renew_deadline, so a leader steps down "
+        "before its lease can expire and another can take it");
   if (t.lease_duration.count() > 24LL * 3600 * 1000)
     return fail("lease_duration must be at most 24 hours");
   return {};
@@ -54,12 +56,14 @@ Status validate_timing(const Timing& t) {
 
 Status validate_election_name(const std::string& name) {
   if (name.empty())
-    return make_error(Errc::invalid_name, "the election name is empty: give a name such as 'nightly-report'");
+    return make_error(Errc::invalid_name,
+                      "the election name is empty: give a name such as 'nightly-report'");
   if (name.size() > 128)
     return make_error(Errc::invalid_name, "the election name is " + std::to_string(name.size()) +
                                               " characters long; the limit is 128");
   if (name[0] == '.')
-    return make_error(Errc::invalid_name, "the election name '" + name + "' must not start with '.'");
+    return make_error(Errc::invalid_name,
+                      "the election name '" + name + "' must not start with '.'");
   for (unsigned char c : name) {
     if (!(std::isalnum(c) || c == '.' || c == '_' || c == '-')) {
       return make_error(Errc::invalid_name,
@@ -72,8 +76,9 @@ Status validate_election_name(const std::string& name) {
 
 Status validate_identity(const std::string& identity) {
   if (identity.empty())
-    return make_error(Errc::invalid_name, "the identity is empty: leave it unset for a default "
-                                          "(host-pid-random) or give one such as 'web-1'");
+    return make_error(Errc::invalid_name,
+                      "the identity is empty: leave it unset for a default "
+                      "(host-pid-random) or give one such as 'web-1'");
   if (identity.size() > 253)
     return make_error(Errc::invalid_name, "the identity is " + std::to_string(identity.size()) +
                                               " characters long; the limit is 253");
@@ -89,7 +94,8 @@ Status validate_identity(const std::string& identity) {
 
 std::string default_identity() {
   char host[256] = {0};
-  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0) std::snprintf(host, sizeof host, "host");
+  if (gethostname(host, sizeof host - 1) != 0 || host[0] == 0)
+    std::snprintf(host, sizeof host, "host");
   static std::atomic<uint32_t> seq{0};
   std::random_device rd;
   char buf[64];
@@ -102,9 +108,18 @@ std::string default_identity() {
 }
 
 Status set_option(ElectorOptions& o, const std::string& key, const std::string& value) {
-  if (key == "backend") { o.backend_url = value; return {}; }
-  if (key == "election") { o.election = value; return {}; }
-  if (key == "identity") { o.identity = value; return {}; }
+  if (key == "backend") {
+    o.backend_url = value;
+    return {};
+  }
+  if (key == "election") {
+    o.election = value;
+    return {};
+  }
+  if (key == "identity") {
+    o.identity = value;
+    return {};
+  }
   auto set_ms = [&](milliseconds& field) -> Status {
     auto v = parse_ms(key, value);
     if (!v.ok()) return v.status;
@@ -126,9 +141,10 @@ Status set_option(ElectorOptions& o, const std::string& key, const std::string& 
     return {};
   }
   return make_error(Errc::unknown_option,
-                    "unknown option '" + key + "'; known: backend, election, identity, "
-                    "lease_duration_ms, renew_deadline_ms, retry_period_ms, observe_only, "
-                    "stop_timeout_ms, backend.<key>");
+                    "unknown option '" + key +
+                        "'; known: backend, election, identity, "
+                        "lease_duration_ms, renew_deadline_ms, retry_period_ms, observe_only, "
+                        "stop_timeout_ms, backend.<key>");
 }
 
 }  // namespace tenure

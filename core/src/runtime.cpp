@@ -28,7 +28,15 @@ std::shared_ptr<Runtime> Runtime::get() {
   std::lock_guard lock(g_mu);
   auto rt = g_runtime.lock();
   if (!rt) {
-    rt = std::shared_ptr<Runtime>(new Runtime());
+    // The last reference may be dropped on a runtime thread (a handler freeing the last
+    // elector): a thread cannot join itself or destroy the io_context it is running, so the
+    // teardown then moves to a short-lived thread of its own.
+    rt = std::shared_ptr<Runtime>(new Runtime(), [](Runtime* r) {
+      if (t_io_thread || t_event_thread)
+        std::thread([r] { delete r; }).detach();
+      else
+        delete r;
+    });
     g_runtime = rt;
   }
   return rt;
@@ -48,15 +56,8 @@ Runtime::Runtime() {
 Runtime::~Runtime() {
   io_.stop();
   events_.stop();
-  // The last owner may be a runtime thread itself (a handler dropping the last reference):
-  // a thread cannot join itself, so it is detached and exits once run() returns.
-  auto finish = [](std::thread& t) {
-    if (!t.joinable()) return;
-    if (t.get_id() == std::this_thread::get_id()) t.detach();
-    else t.join();
-  };
-  finish(io_thread_);
-  finish(event_thread_);
+  io_thread_.join();
+  event_thread_.join();
 }
 
 bool Runtime::on_event_thread() { return t_event_thread; }

@@ -116,8 +116,7 @@ Result<Url> parse_url(const std::string& text) {
         !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
       return bad(shown, "the port '" + port + "' is not a number from 1 to 65535");
     u.port = std::stoi(port);
-    if (u.port < 1 || u.port > 65535)
-      return bad(shown, "the port " + port + " is not in 1..65535");
+    if (u.port < 1 || u.port > 65535) return bad(shown, "the port " + port + " is not in 1..65535");
   }
   if (!decode(path, u.path)) return bad(shown, "bad percent-encoding in the path");
   size_t pos = 0;

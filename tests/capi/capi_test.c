@@ -13,16 +13,16 @@
 #include "tenure/tenure.h"
 
 static int passed, failed;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (cond) {                                             \
-      ++passed;                                             \
-    } else {                                                \
-      ++failed;                                             \
+#define CHECK(cond, ...)                                                       \
+  do {                                                                         \
+    if (cond) {                                                                \
+      ++passed;                                                                \
+    } else {                                                                   \
+      ++failed;                                                                \
       fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fprintf(stderr, "\n");                                \
-    }                                                       \
+      fprintf(stderr, __VA_ARGS__);                                            \
+      fprintf(stderr, "\n");                                                   \
+    }                                                                          \
   } while (0)
 
 static char dir[64];
@@ -55,7 +55,8 @@ static void test_library_and_errors(void) {
         "unknown option");
   CHECK(strstr(err, "no_such_key") != NULL, "message names the key: %s", err);
   CHECK(tenure_options_set(o, "retry_period_ms", "fast", err, sizeof err) ==
-            TENURE_E_INVALID_ARGUMENT, "non-numeric timing");
+            TENURE_E_INVALID_ARGUMENT,
+        "non-numeric timing");
   CHECK(tenure_options_set(NULL, "a", "b", err, sizeof err) == TENURE_E_INVALID_ARGUMENT, "NULL");
   /* A tiny buffer is truncated, NUL-terminated. */
   char tiny[8];
@@ -142,13 +143,16 @@ static void test_poll_mode_and_handover(void) {
 
   int ran = -1;
   CHECK(tenure_elector_run_once(&ran, a, "nightly:1", TENURE_UNFINISHED_RETRY, job, NULL, err,
-                                sizeof err) == TENURE_OK, "run_once: %s", err);
+                                sizeof err) == TENURE_OK,
+        "run_once: %s", err);
   CHECK(ran == 1 && job_runs == 1, "ran once");
   CHECK(tenure_elector_run_once(&ran, a, "nightly:1", TENURE_UNFINISHED_RETRY, job, NULL, err,
-                                sizeof err) == TENURE_OK, "run_once again");
+                                sizeof err) == TENURE_OK,
+        "run_once again");
   CHECK(ran == 0 && job_runs == 1, "not twice");
   CHECK(tenure_elector_run_once(&ran, b, "nightly:2", TENURE_UNFINISHED_RETRY, job, NULL, err,
-                                sizeof err) == TENURE_E_NOT_LEADER, "follower refused");
+                                sizeof err) == TENURE_E_NOT_LEADER,
+        "follower refused");
 
   CHECK(tenure_elector_start(b, err, sizeof err) == TENURE_OK, "start b");
   ev = wait_event(b, TENURE_EVENT_LEADER_CHANGED, 5000);
@@ -164,7 +168,9 @@ static void test_poll_mode_and_handover(void) {
   CHECK(ev && tenure_event_get_token(ev) > t1, "b elected with a larger token");
   tenure_event_free(ev);
   CHECK(tenure_elector_run_once(&ran, b, "nightly:1", TENURE_UNFINISHED_RETRY, job, NULL, err,
-                                sizeof err) == TENURE_OK && ran == 0, "new leader does not re-run");
+                                sizeof err) == TENURE_OK &&
+            ran == 0,
+        "new leader does not re-run");
   CHECK(tenure_elector_destroy(a) == TENURE_OK, "destroy a");
   CHECK(tenure_elector_destroy(b) == TENURE_OK, "destroy b");
   CHECK(tenure_elector_destroy(NULL) == TENURE_OK, "destroy NULL");

@@ -55,8 +55,8 @@ class Sessions {
     auto url = parse_url(url_);
     EXPECT_TRUE(url.ok());
     auto exec = std::make_shared<AsioExecutor>(rt_->io());
-    BackendContext ctx{url.value, election_, identity, target_.timing, target_.backend_options,
-                       exec, exec->strand()};
+    BackendContext ctx{url.value, election_,     identity, target_.timing, target_.backend_options,
+                       exec,      exec->strand()};
     auto r = (*find_backend(url.value.scheme))(ctx);
     EXPECT_TRUE(r.ok()) << r.status.message;
     if (!r.ok()) return nullptr;
@@ -131,7 +131,8 @@ TEST_P(BackendContract, SessionAcquireRenewReleaseRead) {
 
   EXPECT_TRUE(s.renew(a, t1).ok());
   auto bad_renew = s.renew(b, t1);
-  EXPECT_EQ(bad_renew.status.code, Errc::lost) << "a non-holder renewed: " << bad_renew.status.message;
+  EXPECT_EQ(bad_renew.status.code, Errc::lost)
+      << "a non-holder renewed: " << bad_renew.status.message;
   EXPECT_EQ(s.renew(a, t1 + 1000).status.code, Errc::lost) << "renew with a wrong token";
   EXPECT_EQ(s.release(b, t1).status.code, Errc::lost) << "a non-holder released";
 
@@ -202,14 +203,16 @@ TEST_P(BackendContract, ReleaseWakesStandbyWithoutPolling) {
   auto b = mk("second");
   b->set_callback(lb.callback());
   ASSERT_TRUE(b->start().ok());
-  ASSERT_TRUE(lb.wait_for([](const Event& e) {
-    return e.type == EventType::leader_changed && e.leader == "first";
-  }, 10s)) << "standby never saw the leader";
+  ASSERT_TRUE(lb.wait_for(
+      [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "first"; },
+      10s))
+      << "standby never saw the leader";
   if (!b->capabilities().push_wakeup) GTEST_SKIP() << "backend has no push wake-up";
   auto t0 = std::chrono::steady_clock::now();
   ASSERT_TRUE(a->stop().ok());
   ASSERT_TRUE(lb.wait_type(EventType::elected, 5s)) << "standby not woken by the release";
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   EXPECT_LT(ms.count(), 3000) << "handover took " << ms.count() << " ms: was it a poll?";
 }
 
@@ -225,16 +228,19 @@ TEST_P(BackendContract, ObserverSeesChanges) {
   a->set_callback(la.callback());
   ASSERT_TRUE(a->start().ok());
   Event e;
-  ASSERT_TRUE(lo.wait_for([](const Event& ev) {
-    return ev.type == EventType::leader_changed && ev.leader == "leader-a";
-  }, 10s, &e));
+  ASSERT_TRUE(lo.wait_for(
+      [](const Event& ev) {
+        return ev.type == EventType::leader_changed && ev.leader == "leader-a";
+      },
+      10s, &e));
   EXPECT_GT(e.token, 0u);
   EXPECT_FALSE(obs->status().is_leader);
   EXPECT_EQ(obs->status().role, Role::observer);
   ASSERT_TRUE(a->stop().ok());
-  ASSERT_TRUE(lo.wait_for([](const Event& ev) {
-    return ev.type == EventType::leader_changed && ev.leader.empty();
-  }, 10s)) << "observer did not see the release";
+  ASSERT_TRUE(lo.wait_for(
+      [](const Event& ev) { return ev.type == EventType::leader_changed && ev.leader.empty(); },
+      10s))
+      << "observer did not see the release";
 }
 
 TEST_P(BackendContract, CrashedLeaderIsReplaced) {
@@ -243,7 +249,10 @@ TEST_P(BackendContract, CrashedLeaderIsReplaced) {
   ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_test_child binary";
   auto election = unique_name("crash");
   auto& t = GetParam().timing;
-  std::vector<std::string> argv = {child, url_, election, "doomed",
+  std::vector<std::string> argv = {child,
+                                   url_,
+                                   election,
+                                   "doomed",
                                    std::to_string(t.lease_duration.count()),
                                    std::to_string(t.renew_deadline.count()),
                                    std::to_string(t.retry_period.count())};
@@ -257,18 +266,20 @@ TEST_P(BackendContract, CrashedLeaderIsReplaced) {
   EventLog lb;
   b->set_callback(lb.callback());
   ASSERT_TRUE(b->start().ok());
-  ASSERT_TRUE(lb.wait_for([](const Event& e) {
-    return e.type == EventType::leader_changed && e.leader == "doomed";
-  }, 10s));
+  ASSERT_TRUE(lb.wait_for(
+      [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "doomed"; },
+      10s));
   auto t0 = std::chrono::steady_clock::now();
   leader.kill(SIGKILL);
   leader.wait();
   Event el;
   ASSERT_TRUE(lb.wait_type(EventType::elected, t.lease_duration * 2 + 5s, &el));
   EXPECT_GT(el.token, old_token);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
   if (b->capabilities().session_bound) EXPECT_LT(ms.count(), 2000) << "session-bound failover slow";
-  std::printf("[ info ] %s crash failover: %lld ms\n", GetParam().name.c_str(), (long long)ms.count());
+  std::printf("[ info ] %s crash failover: %lld ms\n", GetParam().name.c_str(),
+              (long long)ms.count());
 }
 
 TEST_P(BackendContract, RunOnceNeverRunsTwice) {
@@ -301,7 +312,8 @@ TEST_P(BackendContract, RunOnceNeverRunsTwice) {
     wait_until([&] { return !a->status().is_leader; }, 5s);
     return true;
   });
-  EXPECT_EQ(r3.status.code, Errc::fenced) << "finish after losing leadership: " << r3.status.message;
+  EXPECT_EQ(r3.status.code, Errc::fenced)
+      << "finish after losing leadership: " << r3.status.message;
   a->stop();
   a.reset();
 

@@ -79,15 +79,15 @@ inline bool under_ci() {
 
 // The value of a server's environment variable, or "" after failing (under CI) or skipping
 // (locally) the current test with a message saying how to start the server.
-#define TENURE_REQUIRE_ENV(var, value_out, hint)                                      \
-  do {                                                                                \
-    const char* v_ = std::getenv(var);                                                \
-    if (!v_ || !*v_) {                                                                \
-      std::string msg_ = std::string(var) + " is not set: " + (hint);                 \
+#define TENURE_REQUIRE_ENV(var, value_out, hint)                                                 \
+  do {                                                                                           \
+    const char* v_ = std::getenv(var);                                                           \
+    if (!v_ || !*v_) {                                                                           \
+      std::string msg_ = std::string(var) + " is not set: " + (hint);                            \
       if (::tenure::testing::under_ci()) FAIL() << msg_ << " (CI=true: a missing server fails)"; \
-      GTEST_SKIP() << msg_;                                                           \
-    }                                                                                 \
-    value_out = v_;                                                                   \
+      GTEST_SKIP() << msg_;                                                                      \
+    }                                                                                            \
+    value_out = v_;                                                                              \
   } while (0)
 
 inline std::string unique_name(const std::string& prefix) {

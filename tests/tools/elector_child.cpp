@@ -44,8 +44,12 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before tenure starts its threads
   e.value->set_callback([](const tenure::Event& ev) {
     switch (ev.type) {
-      case tenure::EventType::elected: std::printf("elected %llu\n", (unsigned long long)ev.token); break;
-      case tenure::EventType::revoked: std::printf("revoked %s\n", tenure::revoke_reason_name(ev.reason)); break;
+      case tenure::EventType::elected:
+        std::printf("elected %llu\n", (unsigned long long)ev.token);
+        break;
+      case tenure::EventType::revoked:
+        std::printf("revoked %s\n", tenure::revoke_reason_name(ev.reason));
+        break;
       case tenure::EventType::leader_changed:
         std::printf("leader %s %llu\n", ev.leader.empty() ? "-" : ev.leader.c_str(),
                     (unsigned long long)ev.token);

@@ -271,6 +271,14 @@ TEST_F(ElectorFsm, IdentityInUseInProcess) {
   auto s = b->start();
   EXPECT_EQ(s.code, Errc::identity_in_use);
   EXPECT_NE(s.message.find("same"), std::string::npos);
+  b.reset();  // the refused elector must not unregister the running one
+  auto c = make("same");
+  EXPECT_EQ(c->start().code, Errc::identity_in_use);
+  EXPECT_EQ(a->start().code, Errc::bad_state) << "started twice";
+  a->stop();
+  exec_->run_ready();
+  EXPECT_EQ(a->start().code, Errc::bad_state) << "restarted after stop";
+  EXPECT_TRUE(c->start().ok()) << "the identity is free once its elector stopped";
 }
 
 TEST_F(ElectorFsm, InvalidOptionsAreRefusedWithReasons) {

@@ -44,7 +44,8 @@ extern "C" {
 #define TENURE_VERSION_PATCH 0
 #define TENURE_VERSION_STRING "0.1.0"
 /* (major << 16) | (minor << 8) | patch, as returned by tenure_version_num(). */
-#define TENURE_VERSION_NUM ((TENURE_VERSION_MAJOR << 16) | (TENURE_VERSION_MINOR << 8) | TENURE_VERSION_PATCH)
+#define TENURE_VERSION_NUM \
+  ((TENURE_VERSION_MAJOR << 16) | (TENURE_VERSION_MINOR << 8) | TENURE_VERSION_PATCH)
 
 typedef struct tenure_options tenure_options;
 typedef struct tenure_elector tenure_elector;
@@ -54,25 +55,25 @@ typedef struct tenure_status tenure_status;
 /* Error codes. Values are stable; new codes are only appended. */
 typedef enum tenure_err {
   TENURE_OK = 0,
-  TENURE_E_INVALID_ARGUMENT = 1,   /* a NULL or malformed argument */
-  TENURE_E_UNKNOWN_OPTION = 2,     /* tenure_options_set: key not known */
-  TENURE_E_BAD_URL = 3,            /* the backend URL cannot be parsed or used */
-  TENURE_E_UNSUPPORTED_BACKEND = 4,/* URL scheme not built into this library */
-  TENURE_E_INVALID_TIMING = 5,     /* need lease_duration > renew_deadline > retry_period > 0 */
-  TENURE_E_INVALID_NAME = 6,       /* election name or identity empty or illegal */
-  TENURE_E_IDENTITY_IN_USE = 7,    /* another elector runs with this identity in this election */
-  TENURE_E_PERMISSION_DENIED = 8,  /* the backend refused for lack of a grant */
-  TENURE_E_UNREACHABLE = 9,        /* the backend cannot be reached */
-  TENURE_E_AUTH_FAILED = 10,       /* wrong credentials */
-  TENURE_E_BACKEND = 11,           /* the backend answered with an error */
-  TENURE_E_TIMEOUT = 12,           /* an operation did not finish in time */
-  TENURE_E_BAD_STATE = 13,         /* not valid in the elector's current state */
-  TENURE_E_IN_CALLBACK = 14,       /* refused inside the elector's own callback */
-  TENURE_E_NOT_LEADER = 15,        /* a leader-only call on an elector that does not lead */
-  TENURE_E_FENCED = 16,            /* a newer fencing token exists */
-  TENURE_E_LOST = 17,              /* the lease is held by someone else */
-  TENURE_E_NO_EVENT = 18,          /* poll: no event within the timeout */
-  TENURE_E_INTERNAL = 19           /* a bug in tenure */
+  TENURE_E_INVALID_ARGUMENT = 1,    /* a NULL or malformed argument */
+  TENURE_E_UNKNOWN_OPTION = 2,      /* tenure_options_set: key not known */
+  TENURE_E_BAD_URL = 3,             /* the backend URL cannot be parsed or used */
+  TENURE_E_UNSUPPORTED_BACKEND = 4, /* URL scheme not built into this library */
+  TENURE_E_INVALID_TIMING = 5,      /* need lease_duration > renew_deadline > retry_period > 0 */
+  TENURE_E_INVALID_NAME = 6,        /* election name or identity empty or illegal */
+  TENURE_E_IDENTITY_IN_USE = 7,     /* another elector runs with this identity in this election */
+  TENURE_E_PERMISSION_DENIED = 8,   /* the backend refused for lack of a grant */
+  TENURE_E_UNREACHABLE = 9,         /* the backend cannot be reached */
+  TENURE_E_AUTH_FAILED = 10,        /* wrong credentials */
+  TENURE_E_BACKEND = 11,            /* the backend answered with an error */
+  TENURE_E_TIMEOUT = 12,            /* an operation did not finish in time */
+  TENURE_E_BAD_STATE = 13,          /* not valid in the elector's current state */
+  TENURE_E_IN_CALLBACK = 14,        /* refused inside the elector's own callback */
+  TENURE_E_NOT_LEADER = 15,         /* a leader-only call on an elector that does not lead */
+  TENURE_E_FENCED = 16,             /* a newer fencing token exists */
+  TENURE_E_LOST = 17,               /* the lease is held by someone else */
+  TENURE_E_NO_EVENT = 18,           /* poll: no event within the timeout */
+  TENURE_E_INTERNAL = 19            /* a bug in tenure */
 } tenure_err;
 
 typedef enum tenure_event_type {
@@ -84,9 +85,10 @@ typedef enum tenure_event_type {
 
 typedef enum tenure_revoke_reason {
   TENURE_REVOKE_NONE = 0,
-  TENURE_REVOKE_RELEASED = 1,      /* tenure_elector_resign */
-  TENURE_REVOKE_LOST = 2,          /* the backend says another holds the lease */
-  TENURE_REVOKE_RENEW_DEADLINE = 3,/* no renewal within renew_deadline, or the process was paused */
+  TENURE_REVOKE_RELEASED = 1, /* tenure_elector_resign */
+  TENURE_REVOKE_LOST = 2,     /* the backend says another holds the lease */
+  TENURE_REVOKE_RENEW_DEADLINE =
+      3,                           /* no renewal within renew_deadline, or the process was paused */
   TENURE_REVOKE_BACKEND_ERROR = 4, /* a backend failure ended the leadership */
   TENURE_REVOKE_STOPPED = 5        /* tenure_elector_stop/destroy while leading */
 } tenure_revoke_reason;
@@ -106,19 +108,19 @@ typedef enum tenure_unfinished_policy {
 /* ---- library ---- */
 
 /* "0.1.0"; static storage. */
-TENURE_API const char *tenure_version(void);
+TENURE_API const char* tenure_version(void);
 TENURE_API int tenure_version_num(void);
 /* One-line description of err; static storage, never NULL. */
-TENURE_API const char *tenure_strerror(tenure_err err);
+TENURE_API const char* tenure_strerror(tenure_err err);
 /* "TENURE_E_BAD_URL" for TENURE_E_BAD_URL; static storage, never NULL. */
-TENURE_API const char *tenure_err_name(tenure_err err);
+TENURE_API const char* tenure_err_name(tenure_err err);
 /* Frees memory tenure returned through a `char **out` (e.g. tenure_elector_metrics_json). */
-TENURE_API void tenure_free(void *p);
+TENURE_API void tenure_free(void* p);
 
 /* ---- options ---- */
 
 /* *out is owned by the caller: free it with tenure_options_free. */
-TENURE_API tenure_err tenure_options_new(tenure_options **out);
+TENURE_API tenure_err tenure_options_new(tenure_options** out);
 /*
  * Keys:
  *   backend            backend URL (required), e.g. file:///var/lib/tenure
@@ -133,9 +135,9 @@ TENURE_API tenure_err tenure_options_new(tenure_options **out);
  * Returns TENURE_E_UNKNOWN_OPTION or TENURE_E_INVALID_ARGUMENT with a message in errbuf.
  * key and value are copied.
  */
-TENURE_API tenure_err tenure_options_set(tenure_options *opts, const char *key, const char *value,
-                                         char *errbuf, size_t errlen);
-TENURE_API void tenure_options_free(tenure_options *opts);
+TENURE_API tenure_err tenure_options_set(tenure_options* opts, const char* key, const char* value,
+                                         char* errbuf, size_t errlen);
+TENURE_API void tenure_options_free(tenure_options* opts);
 
 /* ---- elector ---- */
 
@@ -143,49 +145,49 @@ TENURE_API void tenure_options_free(tenure_options *opts);
  * Validates opts (names, timing, URL) and selects the backend; connects to nothing yet.
  * opts is copied and may be freed afterwards. *out is owned by the caller: tenure_elector_destroy.
  */
-TENURE_API tenure_err tenure_elector_new(tenure_elector **out, const tenure_options *opts,
-                                         char *errbuf, size_t errlen);
+TENURE_API tenure_err tenure_elector_new(tenure_elector** out, const tenure_options* opts,
+                                         char* errbuf, size_t errlen);
 
 /* Called on tenure's event thread. ev is valid only during the call. */
-typedef void (*tenure_event_cb)(tenure_elector *elector, const tenure_event *ev, void *opaque);
+typedef void (*tenure_event_cb)(tenure_elector* elector, const tenure_event* ev, void* opaque);
 
 /* Set before tenure_elector_start. Without a callback, events queue for polling. */
-TENURE_API tenure_err tenure_elector_set_callback(tenure_elector *elector, tenure_event_cb cb,
-                                                  void *opaque);
+TENURE_API tenure_err tenure_elector_set_callback(tenure_elector* elector, tenure_event_cb cb,
+                                                  void* opaque);
 /* Begins running for leadership (or observing). Returns at once; events follow. */
-TENURE_API tenure_err tenure_elector_start(tenure_elector *elector, char *errbuf, size_t errlen);
+TENURE_API tenure_err tenure_elector_start(tenure_elector* elector, char* errbuf, size_t errlen);
 /*
  * Releases the lease if leading (a REVOKED event with reason STOPPED comes first) and stops.
  * Blocks for at most stop_timeout_ms; from the elector's own callback it starts the stop and
  * returns at once.
  */
-TENURE_API tenure_err tenure_elector_stop(tenure_elector *elector, char *errbuf, size_t errlen);
+TENURE_API tenure_err tenure_elector_stop(tenure_elector* elector, char* errbuf, size_t errlen);
 /* A leader steps down (REVOKED, reason RELEASED), releases, and sits out one retry_period. */
-TENURE_API tenure_err tenure_elector_resign(tenure_elector *elector);
+TENURE_API tenure_err tenure_elector_resign(tenure_elector* elector);
 /*
  * Stops (bounded by stop_timeout_ms) and frees the elector; pending events are dropped.
  * From the elector's own callback: TENURE_E_IN_CALLBACK, nothing is freed.
  */
-TENURE_API tenure_err tenure_elector_destroy(tenure_elector *elector);
+TENURE_API tenure_err tenure_elector_destroy(tenure_elector* elector);
 
 /*
  * Poll mode: waits up to timeout_ms (0: no wait) for the next event. *out is owned by the
  * caller: tenure_event_free. TENURE_E_NO_EVENT when none came; TENURE_E_BAD_STATE when a
  * callback is set.
  */
-TENURE_API tenure_err tenure_elector_poll_event(tenure_event **out, tenure_elector *elector,
+TENURE_API tenure_err tenure_elector_poll_event(tenure_event** out, tenure_elector* elector,
                                                 int timeout_ms);
 /* Readable while events wait in the poll queue. Owned by the elector: do not close it. */
-TENURE_API int tenure_elector_event_fd(const tenure_elector *elector);
+TENURE_API int tenure_elector_event_fd(const tenure_elector* elector);
 
 /* 1 when this elector leads now, else 0. */
-TENURE_API int tenure_elector_is_leader(const tenure_elector *elector);
+TENURE_API int tenure_elector_is_leader(const tenure_elector* elector);
 /* A snapshot; *out owned by the caller: tenure_status_free. */
-TENURE_API tenure_err tenure_elector_status(tenure_status **out, const tenure_elector *elector);
+TENURE_API tenure_err tenure_elector_status(tenure_status** out, const tenure_elector* elector);
 /* Metrics as one JSON object; *out owned by the caller: tenure_free. */
-TENURE_API tenure_err tenure_elector_metrics_json(char **out, const tenure_elector *elector);
+TENURE_API tenure_err tenure_elector_metrics_json(char** out, const tenure_elector* elector);
 /* The identity in use (the default one if none was set). Valid while the elector lives. */
-TENURE_API const char *tenure_elector_identity(const tenure_elector *elector);
+TENURE_API const char* tenure_elector_identity(const tenure_elector* elector);
 
 /*
  * Runs-once: the job returns 0 on success; it may write a detail string into detail
@@ -194,46 +196,46 @@ TENURE_API const char *tenure_elector_identity(const tenure_elector *elector);
  * event callback. TENURE_E_NOT_LEADER when not leading; TENURE_E_FENCED when leadership moved on
  * while the job ran (the finish was refused).
  */
-typedef int (*tenure_job_fn)(uint64_t token, char *detail, size_t detail_len, void *opaque);
-TENURE_API tenure_err tenure_elector_run_once(int *out_ran, tenure_elector *elector,
-                                              const char *job_key,
-                                              tenure_unfinished_policy policy, tenure_job_fn fn,
-                                              void *opaque, char *errbuf, size_t errlen);
+typedef int (*tenure_job_fn)(uint64_t token, char* detail, size_t detail_len, void* opaque);
+TENURE_API tenure_err tenure_elector_run_once(int* out_ran, tenure_elector* elector,
+                                              const char* job_key, tenure_unfinished_policy policy,
+                                              tenure_job_fn fn, void* opaque, char* errbuf,
+                                              size_t errlen);
 
 /* ---- events (pointers returned are valid while the event lives) ---- */
 
-TENURE_API tenure_event_type tenure_event_get_type(const tenure_event *ev);
-TENURE_API uint64_t tenure_event_get_token(const tenure_event *ev);
-TENURE_API tenure_revoke_reason tenure_event_get_reason(const tenure_event *ev);
+TENURE_API tenure_event_type tenure_event_get_type(const tenure_event* ev);
+TENURE_API uint64_t tenure_event_get_token(const tenure_event* ev);
+TENURE_API tenure_revoke_reason tenure_event_get_reason(const tenure_event* ev);
 /* LEADER_CHANGED: the leader's identity, "" when no one leads. Else "". */
-TENURE_API const char *tenure_event_get_leader(const tenure_event *ev);
+TENURE_API const char* tenure_event_get_leader(const tenure_event* ev);
 /* ERROR: the code. Else TENURE_OK. */
-TENURE_API tenure_err tenure_event_get_error(const tenure_event *ev);
+TENURE_API tenure_err tenure_event_get_error(const tenure_event* ev);
 /* ERROR and REVOKED: human detail. Else "". */
-TENURE_API const char *tenure_event_get_message(const tenure_event *ev);
-TENURE_API void tenure_event_free(tenure_event *ev);
+TENURE_API const char* tenure_event_get_message(const tenure_event* ev);
+TENURE_API void tenure_event_free(tenure_event* ev);
 /* "elected", "revoked", ...; "stopped", "lost", ...: static storage. */
-TENURE_API const char *tenure_event_type_name(tenure_event_type type);
-TENURE_API const char *tenure_revoke_reason_name(tenure_revoke_reason reason);
+TENURE_API const char* tenure_event_type_name(tenure_event_type type);
+TENURE_API const char* tenure_revoke_reason_name(tenure_revoke_reason reason);
 
 /* ---- status snapshot (pointers valid while the snapshot lives) ---- */
 
-TENURE_API tenure_role tenure_status_get_role(const tenure_status *st);
-TENURE_API int tenure_status_is_leader(const tenure_status *st);
+TENURE_API tenure_role tenure_status_get_role(const tenure_status* st);
+TENURE_API int tenure_status_is_leader(const tenure_status* st);
 /* Ours while leading, else the known leader's; 0 when unknown. */
-TENURE_API uint64_t tenure_status_get_token(const tenure_status *st);
+TENURE_API uint64_t tenure_status_get_token(const tenure_status* st);
 /* Identity of the known leader; "" when none is known. */
-TENURE_API const char *tenure_status_get_leader(const tenure_status *st);
+TENURE_API const char* tenure_status_get_leader(const tenure_status* st);
 /* Leader only: ms since the last successful renewal; -1 otherwise. */
-TENURE_API int64_t tenure_status_get_ms_since_renewal(const tenure_status *st);
+TENURE_API int64_t tenure_status_get_ms_since_renewal(const tenure_status* st);
 /* The backend's view of the lease's remaining time; -1 when unknown. */
-TENURE_API int64_t tenure_status_get_expires_in_ms(const tenure_status *st);
+TENURE_API int64_t tenure_status_get_expires_in_ms(const tenure_status* st);
 /* Wall-clock times (ms since the Unix epoch) from the lease record, for people; 0 unknown. */
-TENURE_API int64_t tenure_status_get_acquired_unix_ms(const tenure_status *st);
-TENURE_API int64_t tenure_status_get_renewed_unix_ms(const tenure_status *st);
+TENURE_API int64_t tenure_status_get_acquired_unix_ms(const tenure_status* st);
+TENURE_API int64_t tenure_status_get_renewed_unix_ms(const tenure_status* st);
 /* The lease duration the holder asked for; 0 when unknown. */
-TENURE_API int64_t tenure_status_get_lease_duration_ms(const tenure_status *st);
-TENURE_API void tenure_status_free(tenure_status *st);
+TENURE_API int64_t tenure_status_get_lease_duration_ms(const tenure_status* st);
+TENURE_API void tenure_status_free(tenure_status* st);
 
 #ifdef __cplusplus
 }

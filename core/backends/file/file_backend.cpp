@@ -4,13 +4,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <chrono>
-#include <atomic>
 #include <mutex>
 
 #include "file_store.hpp"
@@ -47,7 +47,7 @@ std::shared_ptr<boost::asio::thread_pool> file_pool() {
 // Is the lock held through some open file description? (Ours does not count: OFD locks of the
 // same description never conflict with themselves.)
 bool lock_held_elsewhere(int fd) {
-  struct flock fl{};
+  struct flock fl {};
   fl.l_type = F_WRLCK;
   fl.l_whence = SEEK_SET;
   fl.l_start = 0;
@@ -59,9 +59,15 @@ bool lock_held_elsewhere(int fd) {
 class FileSession : public BackendSession, public Ledger {
  public:
   FileSession(const BackendContext& ctx, std::string dir)
-      : dir_(std::move(dir)), election_(ctx.election), identity_(ctx.identity),
-        timing_(ctx.timing), exec_(ctx.executor), io_(ctx.io), pool_(file_pool()),
-        strand_(boost::asio::make_strand(*pool_)), alive_(std::make_shared<std::atomic<bool>>(true)) {
+      : dir_(std::move(dir)),
+        election_(ctx.election),
+        identity_(ctx.identity),
+        timing_(ctx.timing),
+        exec_(ctx.executor),
+        io_(ctx.io),
+        pool_(file_pool()),
+        strand_(boost::asio::make_strand(*pool_)),
+        alive_(std::make_shared<std::atomic<bool>>(true)) {
     lock_path_ = dir_ + "/" + election_ + ".lock";
     lease_path_ = dir_ + "/" + election_ + ".lease";
     runs_dir_ = dir_ + "/" + election_ + ".runs";
@@ -79,82 +85,90 @@ class FileSession : public BackendSession, public Ledger {
   }
 
   Capabilities capabilities() const override {
-    return {.session_bound = true, .push_wakeup = true, .server_side_expiry = false,
-            .ledger = true};
+    return {
+        .session_bound = true, .push_wakeup = true, .server_side_expiry = false, .ledger = true};
   }
 
   void acquire(Completion<AcquireOutcome> done) override {
-    run<AcquireOutcome>([this]() -> Result<AcquireOutcome> {
-      if (fd_ < 0)
-        if (auto s = open_lock(); !s.ok()) return s;
-      AcquireOutcome out;
-      if (!held_) {
-        if (!try_lock()) {
-          auto rec = read_record();
-          if (!rec.ok()) return rec.status;
-          out.record = rec.value;
+    run<AcquireOutcome>(
+        [this]() -> Result<AcquireOutcome> {
+          if (fd_ < 0)
+            if (auto s = open_lock(); !s.ok()) return s;
+          AcquireOutcome out;
+          if (!held_) {
+            if (!try_lock()) {
+              auto rec = read_record();
+              if (!rec.ok()) return rec.status;
+              out.record = rec.value;
+              return out;
+            }
+            // The lock file may have been unlinked and replaced after we opened it: a lock on an
+            // orphaned inode guards nothing.
+            if (!same_file()) {
+              unlock_and_reopen();
+              return make_error(Errc::backend, lock_path_ +
+                                                   " was replaced while we held it open; "
+                                                   "retrying on the new file");
+            }
+            held_ = true;
+          }
+          auto prev = file::read_lease(lease_path_);
+          if (!prev.ok()) {
+            unlock_and_reopen();
+            return prev.status;
+          }
+          StoredLease l = prev.value.value_or(StoredLease{});
+          if (l.holder != identity_) ++l.transitions;
+          l.holder = identity_;
+          l.token += 1;
+          l.lease_duration_ms = timing_.lease_duration.count();
+          l.acquired_unix_ms = unix_ms();
+          l.pid = ::getpid();
+          if (auto s = file::write_lease(lease_path_, l); !s.ok()) {
+            unlock_and_reopen();
+            return s;
+          }
+          token_ = l.token;
+          stored_ = l;
+          ::futimens(fd_, nullptr);  // renewal time = lock file mtime (for status readers)
+          out.acquired = true;
+          out.record = to_record(l, true);
           return out;
-        }
-        // The lock file may have been unlinked and replaced after we opened it: a lock on an
-        // orphaned inode guards nothing.
-        if (!same_file()) {
-          unlock_and_reopen();
-          return make_error(Errc::backend, lock_path_ + " was replaced while we held it open; "
-                                                        "retrying on the new file");
-        }
-        held_ = true;
-      }
-      auto prev = file::read_lease(lease_path_);
-      if (!prev.ok()) {
-        unlock_and_reopen();
-        return prev.status;
-      }
-      StoredLease l = prev.value.value_or(StoredLease{});
-      if (l.holder != identity_) ++l.transitions;
-      l.holder = identity_;
-      l.token += 1;
-      l.lease_duration_ms = timing_.lease_duration.count();
-      l.acquired_unix_ms = unix_ms();
-      l.pid = ::getpid();
-      if (auto s = file::write_lease(lease_path_, l); !s.ok()) {
-        unlock_and_reopen();
-        return s;
-      }
-      token_ = l.token;
-      stored_ = l;
-      ::futimens(fd_, nullptr);  // renewal time = lock file mtime (for status readers)
-      out.acquired = true;
-      out.record = to_record(l, true);
-      return out;
-    }, std::move(done));
+        },
+        std::move(done));
   }
 
   void renew(uint64_t token, Completion<LeaseRecord> done) override {
-    run<LeaseRecord>([this, token]() -> Result<LeaseRecord> {
-      if (!held_ || token != token_)
-        return make_error(Errc::lost, "the lock on " + lock_path_ + " is not held by us");
-      if (!same_file()) {
-        unlock_and_reopen();
-        return make_error(Errc::lost, lock_path_ + " was deleted or replaced, so our lock on it "
-                                                   "no longer excludes anyone: stepping down");
-      }
-      ::futimens(fd_, nullptr);
-      return to_record(stored_, true);
-    }, std::move(done));
+    run<LeaseRecord>(
+        [this, token]() -> Result<LeaseRecord> {
+          if (!held_ || token != token_)
+            return make_error(Errc::lost, "the lock on " + lock_path_ + " is not held by us");
+          if (!same_file()) {
+            unlock_and_reopen();
+            return make_error(Errc::lost, lock_path_ +
+                                              " was deleted or replaced, so our lock on it "
+                                              "no longer excludes anyone: stepping down");
+          }
+          ::futimens(fd_, nullptr);
+          return to_record(stored_, true);
+        },
+        std::move(done));
   }
 
   void release(uint64_t token, Completion<bool> done) override {
-    run<bool>([this, token]() -> Result<bool> {
-      if (!held_ || token != token_)
-        return make_error(Errc::lost, "the lock on " + lock_path_ + " is not held by us");
-      StoredLease l = stored_;
-      l.holder.clear();
-      Status s = file::write_lease(lease_path_, l);
-      // Unlock, then close: the close is what wakes the followers' inotify watch.
-      unlock_and_reopen();
-      if (!s.ok()) return s;
-      return true;
-    }, std::move(done));
+    run<bool>(
+        [this, token]() -> Result<bool> {
+          if (!held_ || token != token_)
+            return make_error(Errc::lost, "the lock on " + lock_path_ + " is not held by us");
+          StoredLease l = stored_;
+          l.holder.clear();
+          Status s = file::write_lease(lease_path_, l);
+          // Unlock, then close: the close is what wakes the followers' inotify watch.
+          unlock_and_reopen();
+          if (!s.ok()) return s;
+          return true;
+        },
+        std::move(done));
   }
 
   void read(Completion<LeaseRecord> done) override {
@@ -190,62 +204,68 @@ class FileSession : public BackendSession, public Ledger {
 
   void claim(const std::string& job, uint64_t token, const std::string& holder,
              UnfinishedPolicy policy, Completion<ClaimResult> done) override {
-    run<ClaimResult>([=, this]() -> Result<ClaimResult> {
-      if (auto f = fenced(token); !f.ok()) return f;
-      if (::mkdir(runs_dir_.c_str(), 0755) != 0 && errno != EEXIST)
-        return make_error(Errc::backend, "cannot create " + runs_dir_ + ": " +
-                                             file::errno_text(errno));
-      auto path = run_path(job);
-      auto prev = file::read_run(path);
-      if (!prev.ok()) return prev.status;
-      ClaimResult out;
-      if (prev.value) {
-        out.previous = *prev.value;
-        const RunRecord& p = *prev.value;
-        if (p.status == RunStatus::finished) return out;
-        if (p.status == RunStatus::started &&
-            (p.token >= token || policy == UnfinishedPolicy::skip))
+    run<ClaimResult>(
+        [=, this]() -> Result<ClaimResult> {
+          if (auto f = fenced(token); !f.ok()) return f;
+          if (::mkdir(runs_dir_.c_str(), 0755) != 0 && errno != EEXIST)
+            return make_error(Errc::backend,
+                              "cannot create " + runs_dir_ + ": " + file::errno_text(errno));
+          auto path = run_path(job);
+          auto prev = file::read_run(path);
+          if (!prev.ok()) return prev.status;
+          ClaimResult out;
+          if (prev.value) {
+            out.previous = *prev.value;
+            const RunRecord& p = *prev.value;
+            if (p.status == RunStatus::finished) return out;
+            if (p.status == RunStatus::started &&
+                (p.token >= token || policy == UnfinishedPolicy::skip))
+              return out;
+          }
+          RunRecord r;
+          r.job_key = job;
+          r.status = RunStatus::started;
+          r.token = token;
+          r.holder = holder;
+          r.started_unix_ms = unix_ms();
+          if (auto s = file::write_run(path, r); !s.ok()) return s;
+          out.claimed = true;
           return out;
-      }
-      RunRecord r;
-      r.job_key = job;
-      r.status = RunStatus::started;
-      r.token = token;
-      r.holder = holder;
-      r.started_unix_ms = unix_ms();
-      if (auto s = file::write_run(path, r); !s.ok()) return s;
-      out.claimed = true;
-      return out;
-    }, std::move(done));
+        },
+        std::move(done));
   }
 
   void finish(const std::string& job, uint64_t token, bool success, const std::string& detail,
               Completion<RunRecord> done) override {
-    run<RunRecord>([=, this]() -> Result<RunRecord> {
-      if (auto f = fenced(token); !f.ok()) return f;
-      auto path = run_path(job);
-      auto cur = file::read_run(path);
-      if (!cur.ok()) return cur.status;
-      if (!cur.value || cur.value->token != token)
-        return make_error(Errc::fenced, "job '" + job + "' was claimed under another token");
-      RunRecord r = *cur.value;
-      r.status = success ? RunStatus::finished : RunStatus::failed;
-      r.finished_unix_ms = unix_ms();
-      r.detail = detail;
-      if (auto s = file::write_run(path, r); !s.ok()) return s;
-      return r;
-    }, std::move(done));
+    run<RunRecord>(
+        [=, this]() -> Result<RunRecord> {
+          if (auto f = fenced(token); !f.ok()) return f;
+          auto path = run_path(job);
+          auto cur = file::read_run(path);
+          if (!cur.ok()) return cur.status;
+          if (!cur.value || cur.value->token != token)
+            return make_error(Errc::fenced, "job '" + job + "' was claimed under another token");
+          RunRecord r = *cur.value;
+          r.status = success ? RunStatus::finished : RunStatus::failed;
+          r.finished_unix_ms = unix_ms();
+          r.detail = detail;
+          if (auto s = file::write_run(path, r); !s.ok()) return s;
+          return r;
+        },
+        std::move(done));
   }
 
   void read(const std::string& job, Completion<RunRecord> done) override {
-    run<RunRecord>([=, this]() -> Result<RunRecord> {
-      auto cur = file::read_run(run_path(job));
-      if (!cur.ok()) return cur.status;
-      if (cur.value) return *cur.value;
-      RunRecord r;
-      r.job_key = job;
-      return r;
-    }, std::move(done));
+    run<RunRecord>(
+        [=, this]() -> Result<RunRecord> {
+          auto cur = file::read_run(run_path(job));
+          if (!cur.ok()) return cur.status;
+          if (cur.value) return *cur.value;
+          RunRecord r;
+          r.job_key = job;
+          return r;
+        },
+        std::move(done));
   }
 
  private:
@@ -253,18 +273,18 @@ class FileSession : public BackendSession, public Ledger {
   template <class T>
   void run(std::function<Result<T>()> op, Completion<T> done) {
     auto alive = alive_;
-    boost::asio::post(strand_, [alive, exec = exec_, op = std::move(op),
-                                done = std::move(done)]() mutable {
-      if (!*alive) return;
-      Result<T> r = op();
-      exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
-        if (*alive) done(std::move(r));
-      });
-    });
+    boost::asio::post(strand_,
+                      [alive, exec = exec_, op = std::move(op), done = std::move(done)]() mutable {
+                        if (!*alive) return;
+                        Result<T> r = op();
+                        exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
+                          if (*alive) done(std::move(r));
+                        });
+                      });
   }
 
   bool try_lock() {
-    struct flock fl{};
+    struct flock fl {};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     fl.l_start = 0;
@@ -280,7 +300,8 @@ class FileSession : public BackendSession, public Ledger {
   }
 
   bool same_file() const {
-    struct stat a{}, b{};
+    struct stat a {
+    }, b{};
     if (::fstat(fd_, &a) != 0 || ::stat(lock_path_.c_str(), &b) != 0) return false;
     return a.st_ino == b.st_ino && a.st_dev == b.st_dev && a.st_nlink > 0;
   }
@@ -304,7 +325,7 @@ class FileSession : public BackendSession, public Ledger {
     r.holder = l.holder;
     r.lease_duration = milliseconds(l.lease_duration_ms);
     r.acquired_unix_ms = l.acquired_unix_ms;
-    struct stat st{};
+    struct stat st {};
     if (::stat(lock_path_.c_str(), &st) == 0) {
       r.renewed_unix_ms = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
       // Session-bound: the lease lasts as long as the holder's process; this is the nominal
@@ -348,7 +369,8 @@ Result<std::unique_ptr<BackendSession>> make_file_backend(const BackendContext& 
   const Url& u = ctx.url;
   if (!u.host.empty() && u.host != "localhost")
     return make_error(Errc::bad_url, "file backend URL '" + u.redacted() + "' names host '" +
-                                         u.host + "'; use three slashes and an absolute path: "
+                                         u.host +
+                                         "'; use three slashes and an absolute path: "
                                          "file:///var/lib/tenure");
   if (u.path.empty() || u.path == "/")
     return make_error(Errc::bad_url, "file backend URL '" + u.redacted() +

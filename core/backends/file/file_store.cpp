@@ -56,8 +56,9 @@ Status fsync_dir(const std::string& path) {
 
 Status corrupt(const std::string& path, const std::string& what) {
   return make_error(Errc::backend,
-                    path + " is not a valid tenure record (" + what + "). Restore it, or delete "
-                    "it knowing that deleting a lease record restarts the fencing token at 1");
+                    path + " is not a valid tenure record (" + what +
+                        "). Restore it, or delete "
+                        "it knowing that deleting a lease record restarts the fencing token at 1");
 }
 
 }  // namespace
@@ -101,7 +102,8 @@ Status write_atomic(const std::string& path, const std::string& data) {
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    return make_error(Errc::backend, "cannot rename " + tmp + " to " + path + ": " + errno_text(err));
+    return make_error(Errc::backend,
+                      "cannot rename " + tmp + " to " + path + ": " + errno_text(err));
   }
   return fsync_dir(path);
 }
@@ -144,8 +146,8 @@ Result<std::optional<RunRecord>> read_run(const std::string& path) {
     RunRecord r;
     r.job_key = j.at("job_key").get<std::string>();
     std::string st = j.at("status").get<std::string>();
-    r.status = st == "finished" ? RunStatus::finished
-               : st == "failed" ? RunStatus::failed
+    r.status = st == "finished"  ? RunStatus::finished
+               : st == "failed"  ? RunStatus::failed
                : st == "started" ? RunStatus::started
                                  : RunStatus::none;
     r.token = j.at("token").get<uint64_t>();
@@ -198,16 +200,17 @@ Status ensure_writable_dir(const std::string& dir) {
                         "cannot create the directory " + partial + ": " + errno_text(errno));
     }
   }
-  struct stat st{};
+  struct stat st {};
   if (::stat(dir.c_str(), &st) != 0)
     return make_error(Errc::backend, "cannot stat " + dir + ": " + errno_text(errno));
   if (!S_ISDIR(st.st_mode))
-    return make_error(Errc::bad_url, dir + " exists but is not a directory; the file backend "
-                                           "needs a directory (file:///path/to/dir)");
+    return make_error(Errc::bad_url, dir +
+                                         " exists but is not a directory; the file backend "
+                                         "needs a directory (file:///path/to/dir)");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    return make_error(Errc::permission_denied,
-                      "the directory " + dir + " is not writable by this process: " +
-                          errno_text(errno));
+    return make_error(
+        Errc::permission_denied,
+        "the directory " + dir + " is not writable by this process: " + errno_text(errno));
   return {};
 }
 

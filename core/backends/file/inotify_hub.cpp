@@ -41,10 +41,9 @@ Result<uint64_t> InotifyHub::subscribe(const std::string& dir, std::set<std::str
   if (it == dirs_.end()) {
     wd = ::inotify_add_watch(fd_, dir.c_str(), IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE);
     if (wd < 0)
-      return make_error(Errc::backend, "cannot watch " + dir + " with inotify: " +
-                                           std::strerror(errno) +
-                                           (errno == ENOSPC ? " (raise fs.inotify.max_user_watches)"
-                                                            : ""));
+      return make_error(Errc::backend,
+                        "cannot watch " + dir + " with inotify: " + std::strerror(errno) +
+                            (errno == ENOSPC ? " (raise fs.inotify.max_user_watches)" : ""));
     dirs_[dir] = {wd, 1};
   } else {
     wd = it->second.first;

@@ -59,57 +59,67 @@ LeaseRecord record_of(const ElectionState& s, Clock::time_point now) {
 class MemorySession : public BackendSession, public Ledger {
  public:
   explicit MemorySession(const BackendContext& ctx)
-      : key_(ctx.url.host + "/" + ctx.election), identity_(ctx.identity), timing_(ctx.timing),
-        exec_(ctx.executor), alive_(std::make_shared<std::atomic<bool>>(true)) {}
+      : key_(ctx.url.host + "/" + ctx.election),
+        identity_(ctx.identity),
+        timing_(ctx.timing),
+        exec_(ctx.executor),
+        alive_(std::make_shared<std::atomic<bool>>(true)) {}
 
   Capabilities capabilities() const override {
-    return {.session_bound = false, .push_wakeup = true, .server_side_expiry = true, .ledger = true};
+    return {
+        .session_bound = false, .push_wakeup = true, .server_side_expiry = true, .ledger = true};
   }
 
   void acquire(Completion<AcquireOutcome> done) override {
-    run([this](ElectionState& s, Clock::time_point now) -> Result<AcquireOutcome> {
-      AcquireOutcome out;
-      if (live(s, now)) {
-        out.record = record_of(s, now);
-        return out;
-      }
-      if (s.last_holder != identity_) ++s.transitions;
-      s.holder = s.last_holder = identity_;
-      ++s.token;
-      s.lease_duration = timing_.lease_duration;
-      s.renewed = now;
-      s.acquired_unix = s.renewed_unix = unix_ms();
-      out.acquired = true;
-      out.record = record_of(s, now);
-      notify(s);
-      return out;
-    }, std::move(done));
+    run(
+        [this](ElectionState& s, Clock::time_point now) -> Result<AcquireOutcome> {
+          AcquireOutcome out;
+          if (live(s, now)) {
+            out.record = record_of(s, now);
+            return out;
+          }
+          if (s.last_holder != identity_) ++s.transitions;
+          s.holder = s.last_holder = identity_;
+          ++s.token;
+          s.lease_duration = timing_.lease_duration;
+          s.renewed = now;
+          s.acquired_unix = s.renewed_unix = unix_ms();
+          out.acquired = true;
+          out.record = record_of(s, now);
+          notify(s);
+          return out;
+        },
+        std::move(done));
   }
 
   void renew(uint64_t token, Completion<LeaseRecord> done) override {
-    run([this, token](ElectionState& s, Clock::time_point now) -> Result<LeaseRecord> {
-      if (!live(s, now) || s.holder != identity_ || s.token != token)
-        return make_error(Errc::lost, "the lease is no longer ours (expired or taken over)");
-      s.renewed = now;
-      s.renewed_unix = unix_ms();
-      return record_of(s, now);
-    }, std::move(done));
+    run(
+        [this, token](ElectionState& s, Clock::time_point now) -> Result<LeaseRecord> {
+          if (!live(s, now) || s.holder != identity_ || s.token != token)
+            return make_error(Errc::lost, "the lease is no longer ours (expired or taken over)");
+          s.renewed = now;
+          s.renewed_unix = unix_ms();
+          return record_of(s, now);
+        },
+        std::move(done));
   }
 
   void release(uint64_t token, Completion<bool> done) override {
-    run([this, token](ElectionState& s, Clock::time_point now) -> Result<bool> {
-      if (!live(s, now) || s.holder != identity_ || s.token != token)
-        return make_error(Errc::lost, "the lease is no longer ours; nothing to release");
-      s.holder.clear();
-      notify(s);
-      return true;
-    }, std::move(done));
+    run(
+        [this, token](ElectionState& s, Clock::time_point now) -> Result<bool> {
+          if (!live(s, now) || s.holder != identity_ || s.token != token)
+            return make_error(Errc::lost, "the lease is no longer ours; nothing to release");
+          s.holder.clear();
+          notify(s);
+          return true;
+        },
+        std::move(done));
   }
 
   void read(Completion<LeaseRecord> done) override {
-    run([](ElectionState& s, Clock::time_point now) -> Result<LeaseRecord> {
-      return record_of(s, now);
-    }, std::move(done));
+    run([](ElectionState& s,
+           Clock::time_point now) -> Result<LeaseRecord> { return record_of(s, now); },
+        std::move(done));
   }
 
   void watch(std::function<void()> on_change) override {
@@ -131,56 +141,62 @@ class MemorySession : public BackendSession, public Ledger {
 
   void claim(const std::string& job, uint64_t token, const std::string& holder,
              UnfinishedPolicy policy, Completion<ClaimResult> done) override {
-    run([this, job, token, holder, policy](ElectionState& s,
+    run(
+        [this, job, token, holder, policy](ElectionState& s,
                                            Clock::time_point now) -> Result<ClaimResult> {
-      if (auto f = fenced(s, now, token); !f.ok()) return f;
-      ClaimResult out;
-      auto it = s.runs.find(job);
-      if (it != s.runs.end()) {
-        out.previous = it->second;
-        const RunRecord& prev = it->second;
-        if (prev.status == RunStatus::finished) return out;
-        if (prev.status == RunStatus::started &&
-            (prev.token >= token || policy == UnfinishedPolicy::skip))
+          if (auto f = fenced(s, now, token); !f.ok()) return f;
+          ClaimResult out;
+          auto it = s.runs.find(job);
+          if (it != s.runs.end()) {
+            out.previous = it->second;
+            const RunRecord& prev = it->second;
+            if (prev.status == RunStatus::finished) return out;
+            if (prev.status == RunStatus::started &&
+                (prev.token >= token || policy == UnfinishedPolicy::skip))
+              return out;
+          }
+          RunRecord r;
+          r.job_key = job;
+          r.status = RunStatus::started;
+          r.token = token;
+          r.holder = holder;
+          r.started_unix_ms = unix_ms();
+          s.runs[job] = r;
+          out.claimed = true;
           return out;
-      }
-      RunRecord r;
-      r.job_key = job;
-      r.status = RunStatus::started;
-      r.token = token;
-      r.holder = holder;
-      r.started_unix_ms = unix_ms();
-      s.runs[job] = r;
-      out.claimed = true;
-      return out;
-    }, std::move(done));
+        },
+        std::move(done));
   }
 
   void finish(const std::string& job, uint64_t token, bool success, const std::string& detail,
               Completion<RunRecord> done) override {
-    run([this, job, token, success, detail](ElectionState& s,
+    run(
+        [this, job, token, success, detail](ElectionState& s,
                                             Clock::time_point now) -> Result<RunRecord> {
-      if (auto f = fenced(s, now, token); !f.ok()) return f;
-      auto it = s.runs.find(job);
-      if (it == s.runs.end() || it->second.token != token)
-        return make_error(Errc::fenced, "job '" + job + "' was claimed under another token");
-      it->second.status = success ? RunStatus::finished : RunStatus::failed;
-      it->second.finished_unix_ms = unix_ms();
-      it->second.detail = detail;
-      return it->second;
-    }, std::move(done));
+          if (auto f = fenced(s, now, token); !f.ok()) return f;
+          auto it = s.runs.find(job);
+          if (it == s.runs.end() || it->second.token != token)
+            return make_error(Errc::fenced, "job '" + job + "' was claimed under another token");
+          it->second.status = success ? RunStatus::finished : RunStatus::failed;
+          it->second.finished_unix_ms = unix_ms();
+          it->second.detail = detail;
+          return it->second;
+        },
+        std::move(done));
   }
 
   void read(const std::string& job, Completion<RunRecord> done) override {
-    run([job](ElectionState& s, Clock::time_point) -> Result<RunRecord> {
-      auto it = s.runs.find(job);
-      if (it == s.runs.end()) {
-        RunRecord r;
-        r.job_key = job;
-        return r;
-      }
-      return it->second;
-    }, std::move(done));
+    run(
+        [job](ElectionState& s, Clock::time_point) -> Result<RunRecord> {
+          auto it = s.runs.find(job);
+          if (it == s.runs.end()) {
+            RunRecord r;
+            r.job_key = job;
+            return r;
+          }
+          return it->second;
+        },
+        std::move(done));
   }
 
  private:

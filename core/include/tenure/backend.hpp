@@ -24,7 +24,7 @@ struct LeaseRecord {
   milliseconds lease_duration{0};
   int64_t acquired_unix_ms = 0;  // wall clock, for people; never used to judge expiry
   int64_t renewed_unix_ms = 0;
-  uint64_t transitions = 0;  // how many times leadership changed hands
+  uint64_t transitions = 0;    // how many times leadership changed hands
   int64_t expires_in_ms = -1;  // as judged by the backend (server TTL); -1 when unknown
 };
 
@@ -75,7 +75,8 @@ struct BackendContext {
   boost::asio::any_io_executor io;
 };
 
-using BackendFactory = std::function<Result<std::unique_ptr<BackendSession>>(const BackendContext&)>;
+using BackendFactory =
+    std::function<Result<std::unique_ptr<BackendSession>>(const BackendContext&)>;
 
 // Registry by URL scheme. Backends register from core/backends/builtin.cpp.
 void register_backend(const std::string& scheme, BackendFactory factory);

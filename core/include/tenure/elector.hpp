@@ -2,6 +2,7 @@
 // the shared runtime's I/O thread, events arrive on the runtime's event thread or by poll_event().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -23,10 +24,10 @@ const char* role_name(Role r) noexcept;
 struct ElectorStatus {
   Role role = Role::stopped;
   bool is_leader = false;
-  uint64_t token = 0;                 // ours while leader, else the last observed leader's
-  std::string leader;                 // identity of the known leader, empty when none
-  int64_t ms_since_last_renewal = -1; // leader only; -1 otherwise
-  LeaseRecord record;                 // the last lease record observed
+  uint64_t token = 0;                  // ours while leader, else the last observed leader's
+  std::string leader;                  // identity of the known leader, empty when none
+  int64_t ms_since_last_renewal = -1;  // leader only; -1 otherwise
+  LeaseRecord record;                  // the last lease record observed
 };
 
 using EventCallback = std::function<void(const Event&)>;
@@ -71,8 +72,9 @@ class Elector {
     bool ran = false;
     RunRecord record;
   };
-  Result<RunOnceResult> run_once(const std::string& job_key, UnfinishedPolicy policy,
-                                 const std::function<bool(uint64_t token, std::string& detail)>& fn);
+  Result<RunOnceResult> run_once(
+      const std::string& job_key, UnfinishedPolicy policy,
+      const std::function<bool(uint64_t token, std::string& detail)>& fn);
   Result<RunRecord> read_run(const std::string& job_key);
 
   // True while the calling thread runs this elector's event callback.
@@ -81,6 +83,7 @@ class Elector {
  private:
   explicit Elector(std::shared_ptr<ElectorCore> core);
   std::shared_ptr<ElectorCore> core_;
+  std::atomic<int> lifecycle_{0};  // 0 new, 1 started, 2 stopped: an elector runs once
 };
 
 }  // namespace tenure

@@ -43,7 +43,9 @@ struct Status {
   static Status success() { return {}; }
 };
 
-inline Status make_error(Errc code, std::string message) { return Status{code, std::move(message)}; }
+inline Status make_error(Errc code, std::string message) {
+  return Status{code, std::move(message)};
+}
 
 // Either a value or a failed Status (the value is then default-constructed and meaningless).
 template <class T>
@@ -52,8 +54,8 @@ struct Result {
   T value{};
 
   Result() = default;
-  Result(T v) : value(std::move(v)) {}                  // NOLINT: implicit by design
-  Result(Status s) : status(std::move(s)) {}            // NOLINT: implicit by design
+  Result(T v) : value(std::move(v)) {}        // NOLINT: implicit by design
+  Result(Status s) : status(std::move(s)) {}  // NOLINT: implicit by design
   bool ok() const noexcept { return status.ok(); }
 };
 

@@ -25,11 +25,11 @@ const char* revoke_reason_name(RevokeReason r) noexcept;
 
 struct Event {
   EventType type = EventType::error;
-  uint64_t token = 0;            // elected: our token; leader_changed: the new leader's token
+  uint64_t token = 0;  // elected: our token; leader_changed: the new leader's token
   RevokeReason reason = RevokeReason::none;  // revoked
-  std::string leader;            // leader_changed: identity, empty when no one leads
-  Errc code = Errc::ok;          // error
-  std::string message;           // error and revoked: human detail
+  std::string leader;                        // leader_changed: identity, empty when no one leads
+  Errc code = Errc::ok;                      // error
+  std::string message;                       // error and revoked: human detail
 };
 
 }  // namespace tenure

@@ -30,8 +30,8 @@ struct ElectorOptions {
   std::string election;     // [A-Za-z0-9._-], 1..128 chars, not starting with '.'
   std::string identity;     // printable, no spaces, 1..253 chars; default host-pid-random
   Timing timing;
-  bool observe_only = false;            // watch the election, never run for it
-  milliseconds stop_timeout{5000};      // upper bound on stop()/destroy waiting for a release
+  bool observe_only = false;        // watch the election, never run for it
+  milliseconds stop_timeout{5000};  // upper bound on stop()/destroy waiting for a release
   std::map<std::string, std::string> backend_options;  // passed to the backend as is
 };
 

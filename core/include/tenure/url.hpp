@@ -14,7 +14,7 @@ struct Url {
   std::string password;  // never log it: use redacted()
   bool has_password = false;
   std::string host;
-  int port = 0;  // 0: not given
+  int port = 0;      // 0: not given
   std::string path;  // decoded, starts with '/' when present
   std::map<std::string, std::string> query;
   std::string raw;
