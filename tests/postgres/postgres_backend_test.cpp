@@ -52,6 +52,16 @@ Running start_elector(const std::string& url, const std::string& election,
   return r;
 }
 
+// Every event of an elector, for failure messages.
+std::string dump(const Running& r) {
+  std::string out = "\nevents:";
+  for (const auto& e : r.log->all()) {
+    out += std::string("\n  ") + event_type_name(e.type) + " token=" + std::to_string(e.token) +
+           " leader=" + e.leader + " " + errc_name(e.code) + " " + e.message;
+  }
+  return out;
+}
+
 Event wait_error(Running& r, std::chrono::milliseconds limit) {
   Event ev;
   EXPECT_TRUE(r.log->wait_type(EventType::error, limit, &ev)) << "no error event";
@@ -79,7 +89,7 @@ TEST_P(PgModes, TableTellsOperatorWhoLeads) {
   const std::string election = unique_name("table");
   auto a = start_elector(url(), election, "alpha", {3000ms, 2000ms, 300ms});
   Event ev;
-  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ev));
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ev)) << dump(a);
   Pq pq(base_);
   ASSERT_TRUE(pq.ok()) << pq.error();
   auto rows = pq.rows(
@@ -115,16 +125,17 @@ TEST_P(PgModes, GracefulHandoverWakesStandbyWithoutPolling) {
   const Timing slow{20000ms, 15000ms, 5000ms};
   auto a = start_elector(url(), election, "alpha", slow);
   Event ea;
-  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ea));
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ea)) << dump(a);
   auto b = start_elector(url(), election, "beta", slow);
   ASSERT_TRUE(b.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "alpha"; },
-      5s));
+      5s))
+      << dump(b);
   std::this_thread::sleep_for(100ms);  // beta is now waiting (its next poll is 5 s away)
   const auto t0 = Clk::now();
   ASSERT_TRUE(a.e->stop().ok());
   Event eb;
-  ASSERT_TRUE(b.log->wait_type(EventType::elected, 3s, &eb));
+  ASSERT_TRUE(b.log->wait_type(EventType::elected, 3s, &eb)) << dump(b);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clk::now() - t0).count();
   std::printf("[ handover ] %s mode: standby elected %lld ms after stop()\n",
               GetParam() ? "session" : "lease", static_cast<long long>(ms));
@@ -141,10 +152,11 @@ TEST_P(PgModes, ListenNotifyWakesObserver) {
   std::this_thread::sleep_for(100ms);
   const auto t0 = Clk::now();
   auto a = start_elector(url(), election, "alpha", slow);
-  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s));
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
   ASSERT_TRUE(obs.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "alpha"; },
-      3s));
+      3s))
+      << dump(obs);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clk::now() - t0).count();
   EXPECT_LT(ms, 2000) << "the observer polls every 5 s; only a NOTIFY explains seeing it sooner";
 }
@@ -157,9 +169,9 @@ TEST_P(PgModes, ServerRestartDuringLeadershipNeverTwoLeaders) {
   const std::string election = unique_name("restart");
   const Timing t{4000ms, 3000ms, 300ms};
   auto a = start_elector(url(), election, "alpha", t);
-  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s));
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
   auto b = start_elector(url(), election, "beta", t);
-  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s));
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
 
   std::atomic<bool> done{false};
   std::atomic<int> both{0};
@@ -204,12 +216,13 @@ TEST_P(PgModes, KillMinus9Leader) {
   auto b = start_elector(url(), election, "standby", t);
   ASSERT_TRUE(b.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "child"; },
-      5s));
+      5s))
+      << dump(b);
   std::this_thread::sleep_for(200ms);
   const auto t0 = Clk::now();
   leader.kill(SIGKILL);
   leader.wait();
-  ASSERT_TRUE(b.log->wait_type(EventType::elected, 10s));
+  ASSERT_TRUE(b.log->wait_type(EventType::elected, 10s)) << dump(b);
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clk::now() - t0).count();
   std::printf("[ kill -9 ] %s mode: successor elected %lld ms after SIGKILL\n",
               session ? "session" : "lease", static_cast<long long>(ms));
@@ -226,7 +239,7 @@ TEST_P(PgModes, LedgerRunsOnceAcrossLeadersAndFencesOldToken) {
   const std::string election = unique_name("ledger");
   const Timing t{3000ms, 2000ms, 100ms};
   auto a = start_elector(url(), election, "alpha", t);
-  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s));
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
   int runs = 0;
   auto r1 = a.e->run_once("job-1", UnfinishedPolicy::retry, [&](uint64_t, std::string& detail) {
     ++runs;
@@ -245,7 +258,7 @@ TEST_P(PgModes, LedgerRunsOnceAcrossLeadersAndFencesOldToken) {
   EXPECT_EQ(runs, 1);
 
   auto b = start_elector(url(), election, "beta", t);
-  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s));
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
   // While alpha runs job-2, leadership moves to beta: alpha's finish must be fenced.
   auto r3 = a.e->run_once("job-2", UnfinishedPolicy::retry, [&](uint64_t, std::string&) {
     (void)a.e->resign();
@@ -406,7 +419,7 @@ TEST(PostgresShared, ManyLeaseElectorsShareOneConnection) {
   std::vector<Running> es;
   for (int i = 0; i < 50; ++i)
     es.push_back(start_elector(url, unique_name("shard"), "alpha", {3000ms, 2000ms, 300ms}));
-  for (auto& r : es) ASSERT_TRUE(r.log->wait_type(EventType::elected, 10s));
+  for (auto& r : es) ASSERT_TRUE(r.log->wait_type(EventType::elected, 10s)) << dump(r);
   Pq pq(base);
   EXPECT_EQ(pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'"),
             "1");

@@ -96,7 +96,17 @@ Status classify_connect_error(const ConnParams& p, const std::string& raw) {
 Status classify_result_error(const ConnParams& p, const PGresult* r) {
   const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
   const std::string state = st != nullptr ? st : "";
-  const std::string m = trim(PQresultErrorMessage(r));
+  // The primary message with its detail and hint; not the caret drawing of the full message.
+  std::string m;
+  if (const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) {
+    m = primary;
+    if (const char* d = PQresultErrorField(r, PG_DIAG_MESSAGE_DETAIL))
+      m += std::string(" (") + d + ")";
+    if (const char* h = PQresultErrorField(r, PG_DIAG_MESSAGE_HINT))
+      m += std::string(" Hint: ") + h;
+  } else {
+    m = trim(PQresultErrorMessage(r));
+  }
   const std::string at = "PostgreSQL at " + p.where;
   if (state == "42501")
     return make_error(Errc::permission_denied, at + ": permission denied: " + m);
@@ -258,7 +268,8 @@ void PgConnection::start_connect() {
   }
   // libpq prints notices (and a FATAL that arrives while idle) on stderr by default; a library
   // must not. Errors reach the caller as statuses instead.
-  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn_, [](void*, const char*) {}, nullptr);
   state_ = State::connecting;
   connect_timer_.expires_after(params_.connect_timeout);
   connect_timer_.async_wait(
