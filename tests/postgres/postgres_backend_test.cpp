@@ -410,6 +410,39 @@ TEST(PostgresErrors, UnknownParameterAndModeAreBadUrl) {
   EXPECT_TRUE(e.ok()) << e.status.message;
 }
 
+// Session mode through pgbouncer in transaction pooling (postgres.sh starts one): refused with a
+// clear error, because a session-level advisory lock would silently belong to whichever client
+// uses the server connection next. Detected by the backend pid: the pooler's key data differs
+// from the server's pg_backend_pid().
+TEST(PostgresPooler, SessionModeRefusesTransactionPooler) {
+  std::string url;
+  TENURE_REQUIRE_ENV("TENURE_TEST_PGBOUNCER_URL", url, kPgHint);
+  auto a = start_elector(with_query(url, "mode=session"), unique_name("pool"), "alpha",
+                         {3000ms, 2000ms, 300ms});
+  Event ev = wait_error(a, 10s);
+  EXPECT_EQ(ev.code, Errc::backend) << ev.message;
+  EXPECT_NE(ev.message.find("connection pooler"), std::string::npos) << ev.message;
+  EXPECT_NE(ev.message.find("mode=lease"), std::string::npos) << ev.message;
+  EXPECT_FALSE(a.log->wait_type(EventType::elected, 1s)) << dump(a);
+}
+
+// Lease mode needs no session state and works through the same pooler; a graceful handover
+// still completes (LISTEN is not reliable behind transaction pooling; polling covers it).
+TEST(PostgresPooler, LeaseModeWorksThroughTransactionPooler) {
+  std::string url;
+  TENURE_REQUIRE_ENV("TENURE_TEST_PGBOUNCER_URL", url, kPgHint);
+  const std::string election = unique_name("poollease");
+  auto a = start_elector(url, election, "alpha", {3000ms, 2000ms, 300ms});
+  Event ea;
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ea)) << dump(a);
+  auto b = start_elector(url, election, "beta", {3000ms, 2000ms, 300ms});
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
+  ASSERT_TRUE(a.e->stop().ok());
+  Event eb;
+  ASSERT_TRUE(b.log->wait_type(EventType::elected, 5s, &eb)) << dump(b);
+  EXPECT_GT(eb.token, ea.token);
+}
+
 // A process with many lease-mode electors on one URL uses one server connection.
 TEST(PostgresShared, ManyLeaseElectorsShareOneConnection) {
   std::string base;

@@ -6,6 +6,9 @@
 #   postgres.sh restart STATEDIR   fast restart on the same port (tests use it mid-leadership)
 #   postgres.sh stop    STATEDIR   fast stop (data stays in STATEDIR; delete it yourself)
 #
+# Also starts pgbouncer (Debian) in front of it in *transaction* pooling mode, so the tests can check
+# that session mode refuses a transaction pooler (TENURE_TEST_PGBOUNCER_URL).
+#
 # Roles: `tenure` (owns database `tenure`, may create tables) and `tenure_nocreate` (may connect and
 # use the schema, may not create anything). Both log in with a password (scram-sha-256 over TCP).
 # The system service is never started; the cluster listens on 127.0.0.1 only.
@@ -18,7 +21,8 @@ state=$2
 PGBIN=/usr/lib/postgresql/15/bin
 
 install_if_missing() {
-  if [ -x "$PGBIN/postgres" ] && [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null; then
+  if [ -x "$PGBIN/postgres" ] && [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null &&
+    command -v pgbouncer >/dev/null; then
     return
   fi
   local sudo=""
@@ -32,7 +36,7 @@ install_if_missing() {
   fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15
+  $sudo apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 pgbouncer
   [ $made_policy -eq 0 ] || $sudo rm -f /usr/sbin/policy-rc.d
 }
 
@@ -90,6 +94,29 @@ SQL
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 GRANT USAGE ON SCHEMA public TO tenure_nocreate;
 SQL
+  # pgbouncer, transaction pooling, in front of the same database.
+  local bdir=$state/pgbouncer bport
+  bport=$(free_port)
+  mkdir -p "$bdir"
+  cat >"$bdir/pgbouncer.ini" <<INI
+[databases]
+tenure = host=127.0.0.1 port=$port dbname=tenure
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = $bport
+unix_socket_dir = $bdir
+auth_type = scram-sha-256
+auth_file = $bdir/userlist.txt
+pool_mode = transaction
+max_client_conn = 500
+default_pool_size = 10
+logfile = $bdir/pgbouncer.log
+pidfile = $bdir/pgbouncer.pid
+INI
+  printf '"tenure" "%s"\n' "$pw" >"$bdir/userlist.txt"
+  chown -R postgres:postgres "$bdir"
+  chmod 600 "$bdir/userlist.txt"
+  as_pg pgbouncer -d -q "$bdir/pgbouncer.ini"
   local self
   self=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
   umask 077
@@ -97,6 +124,7 @@ SQL
 export TENURE_TEST_POSTGRES_URL=postgres://tenure:$pw@127.0.0.1:$port/tenure
 export TENURE_TEST_POSTGRES_NOCREATE_URL=postgres://tenure_nocreate:$pw2@127.0.0.1:$port/tenure
 export TENURE_TEST_POSTGRES_PORT=$port
+export TENURE_TEST_PGBOUNCER_URL=postgres://tenure:$pw@127.0.0.1:$bport/tenure
 export TENURE_TEST_POSTGRES_DATADIR=$data
 export TENURE_TEST_POSTGRES_SOCKETDIR=$sock
 export TENURE_TEST_POSTGRES_RESTART="$self restart $state"
@@ -112,6 +140,9 @@ restart() {
 stop() {
   [ -d "$state/data" ] || return 0
   state=$(cd "$state" && pwd)
+  if [ -f "$state/pgbouncer/pgbouncer.pid" ]; then
+    kill "$(cat "$state/pgbouncer/pgbouncer.pid")" 2>/dev/null || true
+  fi
   as_pg "$PGBIN/pg_ctl" -D "$state/data" -m fast -w -t 60 stop >/dev/null 2>&1 || true
 }
 

@@ -177,12 +177,35 @@ void PgConnection::connect() {
 }
 
 void PgConnection::close() {
+  if (abandoned_) return;
   asio::post(ex_, [self = shared_from_this()] {
     if (self->closed_) return;
     self->closed_ = true;
     self->reconnect_timer_.cancel();
     self->teardown(make_error(Errc::backend, "the PostgreSQL connection was closed"), true, false);
   });
+}
+
+void PgConnection::abandon() {
+  abandoned_ = true;
+  closed_ = true;
+  ++sock_gen_;
+  ++conn_gen_;
+  if (sd_) {
+    sd_->release();
+    sd_.reset();
+  }
+  if (conn_ != nullptr) {
+    PQfinish(conn_);
+    conn_ = nullptr;
+  }
+  // Completions would run on the dead context anyway; dropping them breaks reference cycles
+  // (a queued completion may hold the session that holds this connection).
+  auto q = std::move(queue_);
+  auto in = std::move(inflight_);
+  queue_.clear();
+  inflight_.reset();
+  hooks_ = ConnHooks{};
 }
 
 void PgConnection::enqueue(std::shared_ptr<Pending> p) {

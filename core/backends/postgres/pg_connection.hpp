@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 
+#include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -69,6 +70,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void connect();  // thread-safe: connect now, without a query
   // Thread-safe: disconnect for good; queued queries fail with Errc::backend, no hook runs.
   void close();
+  // Only when the io_context no longer runs (its shutdown): drop the server connection and every
+  // queued completion at once, without posting anything.
+  void abandon();
 
   const asio::any_io_executor& executor() const { return ex_; }
   const ConnParams& params() const { return params_; }
@@ -103,6 +107,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   PGconn* conn_ = nullptr;
   State state_ = State::idle;
   bool closed_ = false;
+  std::atomic<bool> abandoned_{false};
   int fd_ = -1;
   std::optional<asio::posix::stream_descriptor> sd_;
   uint64_t sock_gen_ = 0;  // changes whenever the descriptor changes: stale waits are ignored

@@ -2,47 +2,86 @@
 
 #include "postgres/pg_sql.hpp"
 
+#include <algorithm>
+#include <boost/asio/execution/context.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/query.hpp>
 #include <boost/asio/strand.hpp>
 #include <map>
 
 namespace tenure::backends::pg {
 
 namespace {
-std::mutex g_mu;
-std::map<std::string, std::weak_ptr<PgHub>> g_hubs;
-uint64_t g_unshared = 0;
+
+// Hubs live as long as their runtime: the registry is a service of the io_context, so a runtime
+// that is torn down (the last elector gone) and started again never sees the old hubs, and its
+// shutdown abandons every connection that is left (closing the sockets, freeing advisory locks).
+class Registry : public asio::execution_context::service {
+ public:
+  static asio::execution_context::id id;
+  explicit Registry(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+  void shutdown() override {
+    std::vector<std::shared_ptr<PgConnection>> conns;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      for (auto& w : tracked)
+        if (auto c = w.lock()) conns.push_back(std::move(c));
+      tracked.clear();
+      hubs.clear();
+    }
+    for (auto& c : conns) c->abandon();
+  }
+  void track(const std::shared_ptr<PgConnection>& c) {
+    std::lock_guard<std::mutex> lk(mu);
+    tracked.erase(
+        std::remove_if(tracked.begin(), tracked.end(), [](auto& w) { return w.expired(); }),
+        tracked.end());
+    tracked.push_back(c);
+  }
+  std::mutex mu;
+  std::map<std::string, std::weak_ptr<PgHub>> hubs;
+  std::vector<std::weak_ptr<PgConnection>> tracked;
+};
+asio::execution_context::id Registry::id;
+
+Registry& registry_of(const asio::any_io_executor& io) {
+  asio::execution_context& ctx = asio::query(io, asio::execution::context);
+  return asio::use_service<Registry>(ctx);
+}
+
 }  // namespace
 
+void track_connection(const asio::any_io_executor& io, const std::shared_ptr<PgConnection>& conn) {
+  registry_of(io).track(conn);
+}
+
 std::shared_ptr<PgHub> PgHub::get(const PgConfig& cfg, const asio::any_io_executor& io) {
-  // The elector's executor is a strand over the runtime's io_context: share per io_context.
-  asio::io_context* ioc = nullptr;
+  Registry& reg = registry_of(io);
+  // The hub's own strand on the runtime's io_context (the elector's executor is a strand on it).
+  asio::any_io_executor ex;
   using Strand = asio::strand<asio::io_context::executor_type>;
   if (const auto* s = io.target<Strand>()) {
-    ioc = &s->get_inner_executor().context();
+    ex = asio::make_strand(s->get_inner_executor());
   } else if (const auto* e = io.target<asio::io_context::executor_type>()) {
-    ioc = &e->context();
-  }
-  std::lock_guard<std::mutex> lk(g_mu);
-  std::string key;
-  asio::any_io_executor ex;
-  if (ioc != nullptr) {
-    key = std::to_string(reinterpret_cast<uintptr_t>(ioc)) + "\x1e" + cfg.hub_key;
-    ex = asio::make_strand(ioc->get_executor());
+    ex = asio::make_strand(*e);
   } else {
-    key = "unshared-" + std::to_string(++g_unshared);
     ex = asio::make_strand(io);
   }
-  for (auto it = g_hubs.begin(); it != g_hubs.end();) {  // forget dead hubs
-    it = it->second.expired() ? g_hubs.erase(it) : std::next(it);
+  std::shared_ptr<PgHub> hub;
+  {
+    std::lock_guard<std::mutex> lk(reg.mu);
+    for (auto it = reg.hubs.begin(); it != reg.hubs.end();) {  // forget dead hubs
+      it = it->second.expired() ? reg.hubs.erase(it) : std::next(it);
+    }
+    if (auto it = reg.hubs.find(cfg.hub_key); it != reg.hubs.end()) {
+      if (auto h = it->second.lock()) return h;
+    }
+    hub.reset(new PgHub(cfg, ex));
+    reg.hubs[cfg.hub_key] = hub;
   }
-  if (auto it = g_hubs.find(key); it != g_hubs.end()) {
-    if (auto hub = it->second.lock()) return hub;
-  }
-  std::shared_ptr<PgHub> hub(new PgHub(cfg, ex));
   hub->start();
-  g_hubs[key] = hub;
+  reg.track(hub->conn_);
   return hub;
 }
 

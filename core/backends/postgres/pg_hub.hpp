@@ -17,6 +17,9 @@
 
 namespace tenure::backends::pg {
 
+// Registers a connection to be abandoned when the runtime's io_context shuts down.
+void track_connection(const asio::any_io_executor& io, const std::shared_ptr<PgConnection>& conn);
+
 class PgHub : public std::enable_shared_from_this<PgHub> {
  public:
   // The hub for cfg on the runtime behind io (created on first use, freed with its last user).

@@ -39,6 +39,7 @@ void LockImpl::init() {
     });
   };
   lock_conn_ = std::make_shared<PgConnection>(sc_->io, sc_->hub->config().conn, std::move(hooks));
+  track_connection(sc_->io, lock_conn_);
 }
 
 Capabilities LockImpl::capabilities() const {
@@ -229,10 +230,11 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
 }
 
 void LockImpl::close(std::function<void()> done) {
-  LeaseImpl::close(std::move(done));
-  // Closing the connection frees the advisory lock on the server.
+  // Closing the connection frees the advisory lock on the server. It is queued on the same strand
+  // before `done`, so it happens before the elector (and perhaps the runtime) goes away.
   if (lock_conn_) lock_conn_->close();
   lock_ = Lock::none;
+  LeaseImpl::close(std::move(done));
 }
 
 }  // namespace tenure::backends::pg
