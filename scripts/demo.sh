@@ -49,7 +49,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-now_us() { echo "${EPOCHREALTIME/[.,]/}"; }
+now_us() { echo "${EPOCHREALTIME/[.,]/}"; }  # forks when used as $(now_us): not for stamps
 
 # Waits up to $1 seconds for the command in "$@:2" to succeed.
 wait_for() {
@@ -62,12 +62,16 @@ wait_for() {
   done
 }
 
-# The job each candidate runs while it leads: a line "<unix µs> <identity> <token>" every ~50 ms.
-JOB='echo "${EPOCHREALTIME/[.,]/} $TENURE_IDENTITY $TENURE_TOKEN" >> "$1"
-while sleep 0.05; do echo "${EPOCHREALTIME/[.,]/} $TENURE_IDENTITY $TENURE_TOKEN" >> "$1"; done'
+# The job each candidate runs while it leads: a line "<unix µs> <identity> <token>" every ~50 ms,
+# and "<unix µs> <identity> <token> stopped" when it gets SIGTERM.
+JOB='J=$1
+stamp() { echo "${EPOCHREALTIME/[.,]/} $TENURE_IDENTITY $TENURE_TOKEN$1" >> "$J"; }
+trap '"'"'stamp " stopped"; exit 0'"'"' TERM
+stamp
+while sleep 0.05; do stamp; done'
 
 holder() { "$TENURE" status -b "$STORE" -e "$ELECTION" --json | sed -n 's/.*"holder":"\([^"]*\)".*/\1/p'; }
-journal_has_token() { grep -q " $1\$" "$JOURNAL" 2>/dev/null; }
+journal_has_token() { awk -v t="$1" '$3 == t { found = 1 } END { exit !found }' "$JOURNAL" 2>/dev/null; }
 first_us_of_token() { awk -v t="$1" '$3 == t { print $1; exit }' "$JOURNAL"; }
 last_us_of_token() { awk -v t="$1" '$3 == t { last = $1 } END { print last }' "$JOURNAL"; }
 elected_us() { # identity token -> µs of "elected with fencing token N" in its log
@@ -77,7 +81,7 @@ elected_us() { # identity token -> µs of "elected with fencing token N" in its 
 }
 
 say "demo: election '$ELECTION' on $STORE, 3 candidates"
-T0=$(now_us)
+T0=${EPOCHREALTIME/[.,]/}
 "$TENURE" watch -b "$STORE" -e "$ELECTION" --json >"$WORK/watch.jsonl" 2>"$WORK/watch.log" &
 WATCH_PID=$!
 for id in alpha bravo charlie; do
@@ -94,7 +98,7 @@ echo "  $("$TENURE" status -b "$STORE" -e "$ELECTION" --json)"
 sleep 0.5  # let the leader's job run for a while
 
 # Kill the leader's `tenure run` process with SIGKILL; its job dies with it (parent-death signal).
-KILL_US=$(now_us)
+KILL_US=${EPOCHREALTIME/[.,]/}  # no fork between the stamp and the kill
 kill -9 "${PID[$LEADER]}"
 wait "${PID[$LEADER]}" 2>/dev/null || true
 unset "PID[$LEADER]"
@@ -104,7 +108,7 @@ SUCCESSOR=$(awk '$3 == 2 { print $2; exit }' "$JOURNAL")
 sleep 0.3
 
 # Graceful handover: SIGTERM the new leader; it stops its job, releases, the last one takes over.
-TERM_US=$(now_us)
+TERM_US=${EPOCHREALTIME/[.,]/}
 kill -TERM "${PID[$SUCCESSOR]}"
 wait_for 10 journal_has_token 3 || { echo "demo: no handover after 10 s" >&2; cat "$WORK"/*.log >&2; exit 1; }
 wait "${PID[$SUCCESSOR]}" 2>/dev/null || true
@@ -123,12 +127,12 @@ ev() { echo "$1 $2" >>"$EVENTS"; }
 ev "$T0" "3 candidates started (alpha, bravo, charlie), and tenure watch"
 ev "$(elected_us "$LEADER" 1)" "$LEADER elected, fencing token 1"
 ev "$(first_us_of_token 1)" "$LEADER's job running (TENURE_TOKEN=1)"
-ev "$(last_us_of_token 1)" "$LEADER's job: last line"
+ev "$(last_us_of_token 1)" "$LEADER's job: its last line before the kill"
 ev "$KILL_US" "kill -9 $LEADER's tenure run"
 ev "$(elected_us "$SUCCESSOR" 2)" "$SUCCESSOR elected, fencing token 2"
 ev "$(first_us_of_token 2)" "$SUCCESSOR's job running (TENURE_TOKEN=2)"
 ev "$TERM_US" "SIGTERM to $SUCCESSOR's tenure run (graceful stop)"
-ev "$(last_us_of_token 2)" "$SUCCESSOR's job: last line (then SIGTERM, lease released)"
+ev "$(last_us_of_token 2)" "$SUCCESSOR's job stopped on SIGTERM from its tenure run (which then releases)"
 ev "$(elected_us "$THIRD" 3)" "$THIRD elected, fencing token 3"
 ev "$(first_us_of_token 3)" "$THIRD's job running (TENURE_TOKEN=3)"
 while IFS= read -r line; do
