@@ -4,7 +4,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <cstdlib>
-#include <sstream>
 
 #include "redis/redis_backend.hpp"
 
@@ -45,19 +44,20 @@ void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
   for (auto& a : args) argv.push_back(std::move(a));
   auto conn = shared->cmd;
   auto self = shared_from_this();
-  auto deliver = [self, done](Result<Reply> r) {
+  auto deliver = [self, done = std::move(done)](Result<Reply> r) {
     asio::post(self->io, [self, done, r = std::move(r)]() mutable {
       if (!self->closed) done(std::move(r));
     });
   };
+  auto argv_p = std::make_shared<std::vector<std::string>>(std::move(argv));
   conn->command(
-      argv,
-      [conn, argv, &script, deliver, min_uptime](Result<Reply> r) mutable {
+      *argv_p,
+      [conn, argv_p, &script, deliver = std::move(deliver), min_uptime](Result<Reply> r) mutable {
         if (r.ok() && r.value.starts_with("NOSCRIPT")) {
           // The server does not know the script (first use, or it restarted): send the body.
-          argv[0] = "EVAL";
-          argv[1] = script.body;
-          conn->command(std::move(argv), deliver, min_uptime);
+          (*argv_p)[0] = "EVAL";
+          (*argv_p)[1] = script.body;
+          conn->command(*argv_p, std::move(deliver), min_uptime);
           return;
         }
         deliver(std::move(r));
@@ -87,18 +87,23 @@ void SessionCore::close_now() {
 }
 
 bool parse_lease_value(const std::string& v, LeaseRecord& out) {
-  std::istringstream in(v);
-  unsigned long long token = 0, transitions = 0;
-  long long ttl = 0, acq = 0, ren = 0;
-  if (!(in >> token >> ttl >> acq >> ren >> transitions)) return false;
-  std::string holder;
-  if (!(in >> holder)) return false;
-  out.holder = holder;
-  out.token = token;
-  out.lease_duration = milliseconds(ttl);
-  out.acquired_unix_ms = acq;
-  out.renewed_unix_ms = ren;
-  out.transitions = transitions;
+  // "TOKEN TTL ACQ REN TRANSITIONS HOLDER"
+  const char* p = v.c_str();
+  const char* end = p + v.size();
+  unsigned long long nums[5];
+  for (auto& n : nums) {
+    char* next = nullptr;
+    n = std::strtoull(p, &next, 10);
+    if (next == p || next >= end || *next != ' ') return false;
+    p = next + 1;
+  }
+  if (p >= end) return false;
+  out.token = nums[0];
+  out.lease_duration = milliseconds(static_cast<long long>(nums[1]));
+  out.acquired_unix_ms = static_cast<int64_t>(nums[2]);
+  out.renewed_unix_ms = static_cast<int64_t>(nums[3]);
+  out.transitions = nums[4];
+  out.holder.assign(p, end);
   return true;
 }
 

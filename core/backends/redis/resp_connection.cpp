@@ -226,7 +226,8 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
   return c;
 }
 
-void RespConnection::command(std::vector<std::string> argv, Callback cb, milliseconds min_uptime) {
+void RespConnection::command(const std::vector<std::string>& argv, Callback cb,
+                             milliseconds min_uptime) {
   std::string wire = format_command(argv);
   asio::post(strand_, [self = shared_from_this(), wire = std::move(wire), cb = std::move(cb),
                        min_uptime]() mutable {
@@ -451,11 +452,15 @@ void RespConnection::handle_handshake_reply(Reply r) {
   if (kind == 2) {
     const std::string& s = r.str;
     auto p = s.find("uptime_in_seconds:");
-    if (p != std::string::npos) {
+    auto q = s.find("run_id:");
+    if (p != std::string::npos && q != std::string::npos) {
       long long up = std::atoll(s.c_str() + p + 18);
+      std::string run_id = s.substr(q + 7, s.find_first_of("\r\n", q) - (q + 7));
       // Uptime counts whole seconds: the server started at most now - up seconds ago.
       server_started_ = Clock::now() - std::chrono::seconds(up);
-      uptime_known_ = true;
+      // A different run_id: the server restarted under us and may have lost its data.
+      if (!run_id_.empty() && run_id != run_id_) restart_seen_ = true;
+      run_id_ = run_id;
     }
   } else if (kind == 3) {
     if (!(r.type == Reply::Type::status && r.str == "PONG")) {
@@ -486,7 +491,7 @@ void RespConnection::flush() {
   while (!q.empty()) {
     auto req = std::move(q.front());
     q.pop_front();
-    if (req.min_uptime.count() > 0 && uptime_known_ && now - server_started_ < req.min_uptime) {
+    if (req.min_uptime.count() > 0 && restart_seen_ && now - server_started_ < req.min_uptime) {
       auto left =
           std::chrono::duration_cast<milliseconds>(req.min_uptime - (now - server_started_));
       Reply r;

@@ -70,8 +70,9 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   // Thread-safe. cb runs once on the connection's strand: a Reply (possibly an error reply), or a
   // failed Status (unreachable, timeout, auth_failed, ...). min_uptime: if the server has been up
   // for less than this (it may have restarted and lost its data), the request is not sent and cb
-  // gets an error reply "TENURE_GRACE <ms left>".
-  void command(std::vector<std::string> argv, Callback cb,
+  // gets an error reply "TENURE_GRACE <ms left>". Applies only after this connection saw the
+  // server restart (a new run_id): a process that never knew the old server cannot tell.
+  void command(const std::vector<std::string>& argv, Callback cb,
                milliseconds min_uptime = milliseconds(0));
 
   // Subscriber mode: replies after the handshake go to on_push; on_ready runs after every
@@ -116,9 +117,11 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   uint64_t gen_ = 0;
   Status last_error_;
   milliseconds backoff_{0};
-  // Server start, estimated conservatively from INFO's uptime_in_seconds; zero when unknown.
+  // Server start, estimated conservatively from INFO's uptime_in_seconds, and whether this
+  // connection saw the server restart (its run_id changed between two connects).
   Clock::time_point server_started_{};
-  bool uptime_known_ = false;
+  std::string run_id_;
+  bool restart_seen_ = false;
 
   std::function<void(const Reply&)> on_push_;
   std::function<void()> on_ready_;
