@@ -158,8 +158,8 @@ Status reply_error(const Reply& r, const RedisSettings& s, const std::string& wh
         who + " refused " + what + " for user '" + user + "': " + e.substr(0, e.find(" script:")) +
             (grant.empty() ? "" : ". Grant it: ACL SETUSER " + user + " " + grant) +
             ". tenure needs: ACL SETUSER " + user + " ~" + s.prefix + "* &" + s.prefix +
-            "* +evalsha +eval +get +set +del +incr +pttl +time +publish +hgetall +hset "
-            "+subscribe +unsubscribe +ping +info [+config|get +config|set]");
+            "* +evalsha +eval +get +set +del +exists +incr +pttl +time +publish +hgetall "
+            "+hset +subscribe +unsubscribe +ping +info +select [+config|get +config|set]");
   }
   if (r.starts_with("WRONGTYPE"))
     return make_error(Errc::backend,
