@@ -151,8 +151,9 @@ void Subscriber::on_push(const Reply& r) {
 }
 
 void Subscriber::on_down() {
+  // No wake-up burst here: every elector retries on its own; the poll below covers observers
+  // until the subscription is back, and on_ready wakes everyone once it is.
   subscribed_ = false;
-  notify_all("down");
   arm_poll();
 }
 
