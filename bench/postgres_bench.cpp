@@ -233,8 +233,7 @@ std::vector<double> bench_crash(const std::string& url, const std::string& holde
 
 // Statement round trips with plain libpq: what the server and the disk cost, without tenure.
 void baseline(const std::string& url, int n) {
-  const std::string plain = url.substr(0, url.find('?'));
-  PGconn* c = PQconnectdb(plain.c_str());
+  PGconn* c = PQconnectdb(url.c_str());  // the same libpq parameters (sslmode, ...) as the electors
   if (PQstatus(c) != CONNECTION_OK) {
     std::printf("  baseline: cannot connect: %s", PQerrorMessage(c));
     PQfinish(c);

@@ -443,6 +443,40 @@ TEST(PostgresPooler, LeaseModeWorksThroughTransactionPooler) {
   EXPECT_GT(eb.token, ea.token);
 }
 
+// TLS parameters pass through to libpq: verify-full against the test server's own CA works (and
+// the server says the session is encrypted); the wrong CA is a clear error.
+TEST(PostgresTls, VerifyFullPassesThroughAndWrongCaIsClear) {
+  std::string base;
+  REQUIRE_PG(base);
+  const std::string ca = pg_env("TENURE_TEST_POSTGRES_CA");
+  if (ca.empty()) GTEST_SKIP() << "TENURE_TEST_POSTGRES_CA is not set: " << kPgHint;
+  const std::string app = "tenure_tls_" + std::to_string(::getpid());
+  auto a = start_elector(
+      with_query(base, "sslmode=verify-full&sslrootcert=" + ca + "&application_name=" + app),
+      unique_name("tls"), "alpha", {3000ms, 2000ms, 300ms});
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
+  Pq pq(base);
+  EXPECT_EQ(pq.one("SELECT bool_and(s.ssl)::text || count(*) FROM pg_stat_ssl s JOIN "
+                   "pg_stat_activity a USING "
+                   "(pid) WHERE a.application_name = '" +
+                   app + "'"),
+            "true1");
+  // A CA that did not sign the server's certificate (a fresh self-signed one: the test's own).
+  char dir[] = "/tmp/tenure-tls-XXXXXX";
+  ASSERT_NE(::mkdtemp(dir), nullptr);
+  const std::string other = std::string(dir) + "/other.crt";
+  const std::string cmd =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=other -keyout " +
+      std::string(dir) + "/other.key -out " + other + " >/dev/null 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto b = start_elector(with_query(base, "sslmode=verify-full&sslrootcert=" + other),
+                         unique_name("tls"), "beta", {3000ms, 2000ms, 300ms});
+  Event ev = wait_error(b, 10s);
+  EXPECT_EQ(ev.code, Errc::unreachable) << ev.message;
+  EXPECT_NE(ev.message.find("certificate"), std::string::npos) << ev.message;
+  std::system(("rm -rf " + std::string(dir)).c_str());
+}
+
 // A process with many lease-mode electors on one URL uses one server connection.
 TEST(PostgresShared, ManyLeaseElectorsShareOneConnection) {
   std::string base;

@@ -9,6 +9,7 @@
 # Also starts pgbouncer (Debian) in front of it in *transaction* pooling mode, so the tests can check
 # that session mode refuses a transaction pooler (TENURE_TEST_PGBOUNCER_URL).
 #
+# TLS is on (self-signed, CA in TENURE_TEST_POSTGRES_CA); libpq's default sslmode=prefer uses it.
 # Roles: `tenure` (owns database `tenure`, may create tables) and `tenure_nocreate` (may connect and
 # use the schema, may not create anything). Both log in with a password (scram-sha-256 over TCP).
 # The system service is never started; the cluster listens on 127.0.0.1 only.
@@ -70,11 +71,18 @@ start() {
   as_pg "$PGBIN/initdb" -D "$data" -U postgres --auth-local=trust --auth-host=scram-sha-256 \
     -E UTF8 --locale=C.UTF-8 >"$state/initdb.log" 2>&1 ||
     { cat "$state/initdb.log" >&2; exit 1; }
+  # TLS with a self-signed certificate for 127.0.0.1 (tests use sslmode=verify-full with it).
+  openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout "$state/server.key" -out "$state/server.crt" \
+    >/dev/null 2>&1
+  cp "$state/server.crt" "$state/ca.crt"
+  chown postgres:postgres "$state/server.key" "$state/server.crt"
+  chmod 600 "$state/server.key"
   local port
   port=$(free_port)
   # Every statement commits durably (fsync on), as in production: bench numbers stay honest.
   as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $sock -c max_connections=300" start >/dev/null
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $sock -c max_connections=300 -c ssl=on -c ssl_cert_file=$state/server.crt -c ssl_key_file=$state/server.key" start >/dev/null
   local i
   for i in $(seq 1 100); do
     as_pg "$PGBIN/pg_isready" -h 127.0.0.1 -p "$port" -q && break
@@ -124,6 +132,7 @@ INI
 export TENURE_TEST_POSTGRES_URL=postgres://tenure:$pw@127.0.0.1:$port/tenure
 export TENURE_TEST_POSTGRES_NOCREATE_URL=postgres://tenure_nocreate:$pw2@127.0.0.1:$port/tenure
 export TENURE_TEST_POSTGRES_PORT=$port
+export TENURE_TEST_POSTGRES_CA=$state/ca.crt
 export TENURE_TEST_PGBOUNCER_URL=postgres://tenure:$pw@127.0.0.1:$bport/tenure
 export TENURE_TEST_POSTGRES_DATADIR=$data
 export TENURE_TEST_POSTGRES_SOCKETDIR=$sock

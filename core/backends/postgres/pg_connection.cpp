@@ -310,9 +310,9 @@ void PgConnection::start_connect() {
   connect_step(PGRES_POLLING_WRITING);
 }
 
-void PgConnection::update_socket() {
+void PgConnection::update_socket(bool force) {
   const int fd = PQsocket(conn_);
-  if (fd == fd_ && sd_) return;
+  if (fd == fd_ && sd_ && !force) return;
   ++sock_gen_;
   reading_ = writing_ = false;
   if (sd_) {
@@ -348,7 +348,10 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
       return;
     case PGRES_POLLING_READING:
     case PGRES_POLLING_WRITING: {
-      update_socket();
+      // Always anew while connecting: libpq may close its socket and open another (next host,
+      // or sslmode=prefer retrying without TLS) that gets the same fd number, which the old
+      // registration would never report.
+      update_socket(true);
       if (!sd_) {
         teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
         return;
@@ -365,7 +368,7 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
 }
 
 void PgConnection::on_connected() {
-  update_socket();
+  update_socket(true);
   if (PQsetnonblocking(conn_, 1) != 0) {
     teardown(make_error(Errc::internal, "libpq refused non-blocking mode"), true, false);
     return;

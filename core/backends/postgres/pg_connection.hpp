@@ -93,7 +93,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void on_readable();
   void collect();
   void drain_notifies();
-  void update_socket();
+  void update_socket(bool force);
   void wait(asio::posix::descriptor_base::wait_type t, std::function<void()> fn);
   void on_timeout(const std::shared_ptr<Pending>& p);
   void finish(const std::shared_ptr<Pending>& p, Result<PgResult> r);
