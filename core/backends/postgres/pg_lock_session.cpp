@@ -11,7 +11,7 @@
 namespace tenure::backends::pg {
 
 LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy)
-    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy) {
+    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy), pending_timer_(ctx.io) {
   const Names& n = sc_->hub->config().names;
   lock_key_ = "tenure:" + n.schema + "." + n.table + ":" + sc_->election;
 }
@@ -35,6 +35,7 @@ void LockImpl::init() {
       // The server dropped our advisory lock with the connection.
       self->lock_ = Lock::none;
       ++self->lock_epoch_;
+      self->finish_pending(false);
       self->wake();
     });
   };
@@ -77,7 +78,31 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
       acquire_row(std::move(done));
       return;
     case Lock::waiting:
-      not_acquired();
+      // Our pg_advisory_lock() wait is out. If the row is free (released, or its holder gone),
+      // the lock is being granted to us right now: wait for that rather than report a loss.
+      sc_->run(
+          sc_->hub->conn(), sql_.read, {sc_->election}, sc_->request_timeout,
+          [self, done](Result<PgResult> r) {
+            if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
+            AcquireOutcome out;
+            if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
+            if (self->lock_ == Lock::held) return self->acquire_row(done);
+            const bool free = out.record.holder.empty() || out.record.expires_in_ms == 0;
+            if (self->lock_ != Lock::waiting || !free || self->pending_acquire_) {
+              return self->deliver<AcquireOutcome>(done, out);
+            }
+            self->pending_acquire_ = done;
+            self->pending_record_ = out.record;
+            self->pending_timer_.expires_after(
+                std::min(self->sc_->request_timeout, milliseconds(300)));
+            std::weak_ptr<LeaseImpl> w = self;
+            self->pending_timer_.async_wait([w](const boost::system::error_code& ec) {
+              auto s = std::static_pointer_cast<LockImpl>(w.lock());
+              if (ec || !s) return;
+              s->finish_pending(false);
+            });
+          },
+          sc_);
       return;
     case Lock::none:
       break;
@@ -140,12 +165,28 @@ void LockImpl::start_wait() {
         if (epoch != self->lock_epoch_ || self->lock_ != Lock::waiting) return;
         if (r.ok()) {
           self->lock_ = Lock::held;
-          self->wake();  // the elector calls acquire() at once
+          if (self->pending_acquire_) {
+            self->finish_pending(true);
+          } else {
+            self->wake();  // the elector calls acquire() at once
+          }
         } else {
           self->lock_ = Lock::none;  // retried at the next acquire
+          self->finish_pending(false);
         }
       },
       sc_);
+}
+
+void LockImpl::finish_pending(bool lock_granted) {
+  if (!pending_acquire_) return;
+  auto done = std::move(pending_acquire_);
+  pending_acquire_ = nullptr;
+  pending_timer_.cancel();
+  if (lock_granted) return acquire_row(std::move(done));
+  AcquireOutcome out;
+  out.record = pending_record_;
+  deliver<AcquireOutcome>(done, out);
 }
 
 void LockImpl::unlock() {
@@ -223,8 +264,17 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
       {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel},
       sc_->request_timeout,
       [self, token, done](Result<PgResult> r) {
-        self->unlock();
-        self->finish_release(std::move(r), token, done);
+        // Complete only once the lock is free too, so a standby can take over at once.
+        if (self->lock_ != Lock::held) return self->finish_release(std::move(r), token, done);
+        self->lock_ = Lock::none;
+        self->sc_->run(
+            self->lock_conn_, self->sql_.lock_release, {self->lock_key_},
+            self->sc_->request_timeout,
+            [self, r = std::move(r), token, done](Result<PgResult>) mutable {
+              // A failed unlock resets the connection, which frees the lock as well.
+              self->finish_release(std::move(r), token, done);
+            },
+            self->sc_);
       },
       sc_);
 }
@@ -234,6 +284,8 @@ void LockImpl::close(std::function<void()> done) {
   // before `done`, so it happens before the elector (and perhaps the runtime) goes away.
   if (lock_conn_) lock_conn_->close();
   lock_ = Lock::none;
+  pending_timer_.cancel();
+  pending_acquire_ = nullptr;
   LeaseImpl::close(std::move(done));
 }
 

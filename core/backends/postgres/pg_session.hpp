@@ -90,8 +90,16 @@ class LockImpl : public LeaseImpl {
   void unlock();
   void renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done);
 
+  void finish_pending(bool lock_granted);
+
   bool allow_proxy_;
   std::string lock_key_;
+  // An acquire() that found the row free while our pg_advisory_lock() wait was still out: it
+  // completes when the lock is granted (normally within milliseconds), or not acquired after a
+  // short bound.
+  Completion<AcquireOutcome> pending_acquire_;
+  LeaseRecord pending_record_;
+  asio::steady_timer pending_timer_;
   std::shared_ptr<PgConnection> lock_conn_;
   Lock lock_ = Lock::none;
   uint64_t lock_epoch_ = 0;  // changes when the lock connection is lost
