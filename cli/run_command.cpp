@@ -166,6 +166,8 @@ class Runner {
         log(std::string("leadership revoked (") + revoke_reason_name(e.reason) + ")" +
             (e.message.empty() ? "" : ": " + e.message));
         request_stop("leadership was revoked");
+        // Nothing runs: the core may give the lease back now (see on_cmd_gone).
+        if (!child_.active()) elector_->ack_revoked();
         break;
       case EventType::leader_changed:
         contacted_ = true;
@@ -256,6 +258,9 @@ class Runner {
     stopping_ = false;
     killed_ = false;
     exit_seen_ = false;
+    // After an involuntary step-down the core holds the lease until CMD is gone, so the
+    // successor's CMD cannot start while ours still drains.
+    if (!leading_) elector_->ack_revoked();
     if (resign_when_gone_) {
       resign_when_gone_ = false;
       if (leading_ && !shutting_down_) {

@@ -142,6 +142,12 @@ tenure_err tenure_elector_resign(tenure_elector* e) {
   return guarded(nullptr, 0, [&] { return static_cast<tenure_err>(e->elector->resign().code); });
 }
 
+tenure_err tenure_elector_ack_revoked(tenure_elector* e) {
+  if (!e) return TENURE_E_INVALID_ARGUMENT;
+  return guarded(nullptr, 0,
+                 [&] { return static_cast<tenure_err>(e->elector->ack_revoked().code); });
+}
+
 tenure_err tenure_elector_destroy(tenure_elector* e) {
   if (!e) return TENURE_OK;
   return guarded(nullptr, 0, [&] {
@@ -162,7 +168,7 @@ tenure_err tenure_elector_poll_event(tenure_event** out, tenure_elector* e, int 
   });
 }
 
-int tenure_elector_event_fd(const tenure_elector* e) { return e ? e->elector->event_fd() : -1; }
+int tenure_elector_event_fd(tenure_elector* e) { return e ? e->elector->event_fd() : -1; }
 
 int tenure_elector_is_leader(const tenure_elector* e) {
   if (!e) return 0;

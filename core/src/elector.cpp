@@ -146,11 +146,16 @@ Status Elector::resign() {
   return {};
 }
 
+Status Elector::ack_revoked() {
+  core_->ack_revoked();
+  return {};
+}
+
 Result<Event> Elector::poll_event(std::chrono::milliseconds timeout) {
   return core_->events->pop(timeout);
 }
 
-int Elector::event_fd() const { return core_->events->fd(); }
+int Elector::event_fd() { return core_->events->fd(); }
 ElectorStatus Elector::status() const { return core_->status(); }
 MetricsSnapshot Elector::metrics() const { return core_->metrics(); }
 const ElectorOptions& Elector::options() const { return core_->opts; }

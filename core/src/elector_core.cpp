@@ -89,7 +89,7 @@ void ElectorCore::on_push() {
     return;
   }
   if (role_ == Role::candidate) {
-    if (exec->now() < sit_out_until_) return;
+    if (release_held_ || exec->now() < sit_out_until_) return;
     if (tick_) tick_->cancel();
     try_acquire();
   } else if (role_ == Role::observer) {
@@ -105,6 +105,17 @@ Clock::duration ElectorCore::retry_delay() {
   return base + std::chrono::microseconds(jitter(rng_));
 }
 
+Clock::duration ElectorCore::follower_delay() {
+  // A session-bound lock with a working push (file: inotify sees every release and every
+  // crash) needs no polling; a slow safety-net read still runs. Other backends poll at
+  // retry_period, because a lease can also end by expiring on the server.
+  Capabilities c = backend->capabilities();
+  if (!(c.session_bound && c.push_wakeup)) return retry_delay();
+  auto base = duration_cast<std::chrono::microseconds>(opts.timing.lease_duration);
+  std::uniform_int_distribution<int64_t> jitter(0, base.count() / 5);
+  return base + std::chrono::microseconds(jitter(rng_));
+}
+
 void ElectorCore::schedule_tick(Clock::duration d, void (ElectorCore::*fn)()) {
   if (tick_) tick_->cancel();
   tick_due_ = exec->now() + d;
@@ -115,7 +126,7 @@ void ElectorCore::schedule_tick(Clock::duration d, void (ElectorCore::*fn)()) {
 }
 
 void ElectorCore::try_acquire() {
-  if (stopping_ || role_ != Role::candidate || op_in_flight_) return;
+  if (stopping_ || role_ != Role::candidate || op_in_flight_ || release_held_) return;
   op_in_flight_ = true;
   pending_push_ = false;
   auto t0 = exec->now();
@@ -151,7 +162,7 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
                                                        "' by another elector or process; give "
                                                        "every candidate its own identity"));
   }
-  auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : retry_delay();
+  auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::try_acquire);
 }
@@ -167,11 +178,12 @@ void ElectorCore::become_leader(Clock::time_point t0, const LeaseRecord& rec) {
     ++m_.acquisitions;
     snap_last_renew_ = t0;
   }
+  // Status first, then the event: whoever handles `elected` already sees is_leader.
+  publish_status();
   emit(Event{EventType::elected, token_, RevokeReason::none, opts.identity, Errc::ok, {}});
   LeaseRecord mine = rec;
   mine.holder = opts.identity;
   observe(mine);
-  publish_status();
   schedule_tick(opts.timing.retry_period, &ElectorCore::on_renew_tick);
   arm_deadline();
 }
@@ -237,7 +249,7 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
       if (m_.min_renew_slack_ms < 0 || slack < m_.min_renew_slack_ms) m_.min_renew_slack_ms = slack;
       st_.record = r.value;
     }
-    arm_deadline();
+    // The deadline timer re-arms itself when it finds the deadline moved: no timer per renewal.
     if (paused_or_overdue()) return;
     schedule_tick(opts.timing.retry_period, &ElectorCore::on_renew_tick);
     return;
@@ -308,17 +320,44 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
     }
   }
   // Say so first: the revoked event is queued before anyone else can be handed the lease.
-  emit(Event{EventType::revoked, old_token, reason, {}, Errc::ok, why});
   known_ = false;  // until we read the record again
   publish_status();
+  emit(Event{EventType::revoked, old_token, reason, {}, Errc::ok, why});
   if (reason == RevokeReason::lost) {
     schedule_tick(retry_delay(), &ElectorCore::try_acquire);
     return;
   }
+  if (reason == RevokeReason::released) {
+    release_then_retry(old_token);
+    return;
+  }
+  // An involuntary step-down: the application is only now told to stop its work. Keep the lease
+  // (neither release nor re-acquire) until it says it has stopped (ack_revoked) or, at most, for
+  // the safety margin it was promised, so a successor never starts while our work still drains.
+  release_held_ = true;
+  held_token_ = old_token;
+  std::weak_ptr<ElectorCore> weak = shared_from_this();
+  hold_timer_ = exec->after(opts.timing.lease_duration - opts.timing.renew_deadline, [weak] {
+    if (auto self = weak.lock()) self->release_held_now();
+  });
+}
+
+void ElectorCore::release_held_now() {
+  if (!release_held_ || stopping_) return;
+  release_held_ = false;
+  if (hold_timer_) hold_timer_->cancel();
+  release_then_retry(held_token_);
+}
+
+void ElectorCore::ack_revoked() {
+  exec->post([self = shared_from_this()] { self->release_held_now(); });
+}
+
+void ElectorCore::release_then_retry(uint64_t token) {
   // Give the lease back so a successor need not wait for it to expire. The release compares
   // the token, so it is harmless when the lease already moved on.
   op_in_flight_ = true;
-  backend->release(old_token, [self = shared_from_this(), epoch = epoch_](Result<bool>) {
+  backend->release(token, [self = shared_from_this(), epoch = epoch_](Result<bool>) {
     self->op_in_flight_ = false;
     if (epoch != self->epoch_ || self->stopping_) {
       if (self->stop_after_op_) self->finish_stop();
@@ -352,7 +391,7 @@ void ElectorCore::on_read(uint64_t epoch, Result<LeaseRecord> r) {
     last_error_.clear();
     observe(r.value);
   }
-  auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : retry_delay();
+  auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::do_read);
 }
@@ -404,6 +443,17 @@ void ElectorCore::on_stop() {
     finish_stop();
     return;
   }
+  if (release_held_ && !op_in_flight_) {
+    release_held_ = false;
+    if (hold_timer_) hold_timer_->cancel();
+    std::weak_ptr<ElectorCore> weak = shared_from_this();
+    stop_timer_ = exec->after(opts.stop_timeout, [weak] {
+      if (auto self = weak.lock()) self->finish_stop();
+    });
+    backend->release(held_token_,
+                     [self = shared_from_this()](Result<bool>) { self->finish_stop(); });
+    return;
+  }
   if (role_ == Role::leader) {
     uint64_t old = token_;
     role_ = Role::candidate;
@@ -412,8 +462,8 @@ void ElectorCore::on_stop() {
       std::lock_guard lock(mu_);
       ++m_.step_downs_stopped;
     }
-    emit(Event{EventType::revoked, old, RevokeReason::stopped, {}, Errc::ok, "elector stopped"});
     publish_status();
+    emit(Event{EventType::revoked, old, RevokeReason::stopped, {}, Errc::ok, "elector stopped"});
     std::weak_ptr<ElectorCore> weak = shared_from_this();
     stop_timer_ = exec->after(opts.stop_timeout, [weak] {
       if (auto self = weak.lock()) self->finish_stop();

@@ -21,6 +21,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   // Starts a stop; the future is ready when the backend session is closed.
   std::shared_future<void> begin_stop();
   void resign();
+  void ack_revoked();
 
   ElectorStatus status() const;
   MetricsSnapshot metrics() const;
@@ -51,6 +52,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void on_deadline();
   bool paused_or_overdue();  // steps down and returns true when the leader must not go on
   void step_down(RevokeReason reason, const std::string& why);
+  void release_then_retry(uint64_t token);
+  void release_held_now();
   void schedule_tick(Clock::duration d, void (ElectorCore::*fn)());
   void arm_deadline();
   void do_read();
@@ -60,14 +63,20 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void on_stop();
   void finish_stop();
   Clock::duration retry_delay();
+  Clock::duration follower_delay();
   void emit(Event e);
   void publish_status();
 
   Role role_ = Role::stopped;
   bool started_ = false, stopping_ = false, stopped_ = false;
   bool op_in_flight_ = false, pending_push_ = false;
-  bool stop_after_op_ = false;  // stopping: the request in flight finishes the stop
-  uint64_t epoch_ = 0;          // bumped on every role change; stale completions are ignored
+  bool stop_after_op_ = false;
+  // After an involuntary step-down the lease is held (not released, not re-acquired) until the
+  // application acknowledges the revoked event or the safety margin passes.
+  bool release_held_ = false;
+  uint64_t held_token_ = 0;
+  std::shared_ptr<Timer> hold_timer_;  // stopping: the request in flight finishes the stop
+  uint64_t epoch_ = 0;                 // bumped on every role change; stale completions are ignored
   uint64_t token_ = 0;
   Clock::time_point last_renew_ok_{}, tick_due_{}, sit_out_until_{};
   std::shared_ptr<Timer> tick_, deadline_, stop_timer_;

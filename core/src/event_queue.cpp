@@ -8,7 +8,16 @@
 
 namespace tenure {
 
-EventQueue::EventQueue() { fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC); }
+EventQueue::EventQueue() = default;
+
+int EventQueue::fd() {
+  // Created on first use: callback-mode electors (most of them) never need a descriptor.
+  std::lock_guard lock(mu_);
+  if (fd_ < 0) {
+    fd_ = ::eventfd(q_.empty() ? 0 : 1, EFD_NONBLOCK | EFD_CLOEXEC);
+  }
+  return fd_;
+}
 
 EventQueue::~EventQueue() {
   if (fd_ >= 0) ::close(fd_);

@@ -27,7 +27,7 @@ class EventQueue : public std::enable_shared_from_this<EventQueue> {
   bool has_callback() const;
   void push(Event e);
   Result<Event> pop(std::chrono::milliseconds timeout);
-  int fd() const { return fd_; }
+  int fd();  // -1 when the kernel refuses an eventfd
 
   // Drops pending events and refuses new ones. Waits for a running callback to return, unless
   // the caller is that callback. Safe to call more than once.

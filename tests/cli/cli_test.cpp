@@ -479,12 +479,9 @@ TEST_F(CliTest, RepeatedKillsAndStopsNeverOverlap) {
 }
 
 // A leader paused (SIGSTOP) for longer than the safety margin steps down when it resumes; its
-// CMD needs a moment to stop. The successor's CMD must not start before that. DISABLED until the
-// core can hold back the release after an involuntary step-down until the application says its
-// work has stopped: today the core releases right after it emits revoked, so the successor
-// starts while this CMD still drains (see docs/cli.md, "Limits"). Run it with
-// --gtest_also_run_disabled_tests.
-TEST_F(CliTest, DISABLED_PausedLeaderStepsDownWithoutOverlap) {
+// CMD needs a moment to stop. The successor's CMD must not start before that: the core holds the
+// lease after an involuntary step-down until the CLI acknowledges that CMD is gone.
+TEST_F(CliTest, PausedLeaderStepsDownWithoutOverlap) {
   auto script = dir_ / "draining.sh";
   write_file(script,
              "#!/bin/sh\nj=\"$1\"\necho \"start $TENURE_TOKEN $TENURE_IDENTITY $$\" >> \"$j\"\n"

@@ -125,6 +125,45 @@ TEST_F(ElectorFsm, RenewFailuresUpToDeadlineThenStepDownBeforeExpiry) {
   EXPECT_EQ(el->token, 2u);
 }
 
+TEST_F(ElectorFsm, LeaseHeldAfterInvoluntaryStepDownUntilAcknowledged) {
+  auto a = make("a");
+  auto b = make("b");
+  a->start();
+  exec_->run_ready();
+  b->start();
+  exec_->run_ready();
+  drain(*a);
+  drain(*b);
+  set_memory_fault(ns_, election_, MemoryFault::fail);
+  exec_->advance(milliseconds(2001));
+  ASSERT_FALSE(a->status().is_leader);
+  set_memory_fault(ns_, election_, MemoryFault::none);
+  // a's work may still be draining: a keeps the lease (without leading), b must wait.
+  exec_->advance(milliseconds(400));
+  EXPECT_FALSE(b->status().is_leader) << "successor started while the old leader drained";
+  EXPECT_FALSE(a->status().is_leader) << "a re-acquired while holding for its drain";
+  a->ack_revoked();  // the work has stopped: give the lease back now
+  exec_->advance(milliseconds(2));
+  EXPECT_TRUE(b->status().is_leader) << "ack did not release the held lease";
+}
+
+TEST_F(ElectorFsm, HeldLeaseIsReleasedAfterTheMarginWithoutAck) {
+  auto a = make("a");
+  auto b = make("b");
+  a->start();
+  exec_->run_ready();
+  b->start();
+  exec_->run_ready();
+  set_memory_fault(ns_, election_, MemoryFault::fail);
+  exec_->advance(milliseconds(2001));
+  set_memory_fault(ns_, election_, MemoryFault::none);
+  exec_->advance(milliseconds(998));
+  EXPECT_FALSE(b->status().is_leader);
+  // The margin (lease 3000 - deadline 2000) has passed; b takes over at its next retry.
+  exec_->advance(milliseconds(700));
+  EXPECT_TRUE(b->status().is_leader);
+}
+
 TEST_F(ElectorFsm, HungRenewalStillStepsDownAtDeadline) {
   auto a = make("a");
   a->start();

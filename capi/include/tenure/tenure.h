@@ -165,6 +165,13 @@ TENURE_API tenure_err tenure_elector_stop(tenure_elector* elector, char* errbuf,
 /* A leader steps down (REVOKED, reason RELEASED), releases, and sits out one retry_period. */
 TENURE_API tenure_err tenure_elector_resign(tenure_elector* elector);
 /*
+ * After REVOKED with reason RENEW_DEADLINE or BACKEND_ERROR the lease is not released at once:
+ * it is held (without leading) until you call this to say your leader-only work has stopped, or
+ * at most lease_duration - renew_deadline. So a successor never starts while you still drain.
+ * A no-op at any other time. Allowed inside callbacks.
+ */
+TENURE_API tenure_err tenure_elector_ack_revoked(tenure_elector *elector);
+/*
  * Stops (bounded by stop_timeout_ms) and frees the elector; pending events are dropped.
  * From the elector's own callback: TENURE_E_IN_CALLBACK, nothing is freed.
  */
@@ -178,7 +185,7 @@ TENURE_API tenure_err tenure_elector_destroy(tenure_elector* elector);
 TENURE_API tenure_err tenure_elector_poll_event(tenure_event** out, tenure_elector* elector,
                                                 int timeout_ms);
 /* Readable while events wait in the poll queue. Owned by the elector: do not close it. */
-TENURE_API int tenure_elector_event_fd(const tenure_elector* elector);
+TENURE_API int tenure_elector_event_fd(tenure_elector* elector);
 
 /* 1 when this elector leads now, else 0. */
 TENURE_API int tenure_elector_is_leader(const tenure_elector* elector);

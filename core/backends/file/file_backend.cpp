@@ -175,16 +175,23 @@ class FileSession : public BackendSession, public Ledger {
     run<LeaseRecord>([this]() -> Result<LeaseRecord> { return read_record(); }, std::move(done));
   }
 
-  void watch(std::function<void()> on_change) override {
+  // The process's inotify hub, when there is an io_context to read it on.
+  void attach_hub() {
     if (!io_) return;
     auto* io = &static_cast<boost::asio::io_context&>(
         boost::asio::query(io_, boost::asio::execution::context));
     auto hub = file::InotifyHub::get(*io);
-    if (!hub.ok()) return;  // the core falls back to retry_period polling
-    hub_ = hub.value;
+    if (hub.ok()) hub_ = hub.value;  // else no push: the core polls at retry_period
+  }
+
+  void watch(std::function<void()> on_change) override {
+    if (!hub_) return;
     auto id = hub_->subscribe(dir_, {election_ + ".lock", election_ + ".lease"}, exec_,
                               std::move(on_change));
-    if (id.ok()) sub_id_ = id.value;
+    if (id.ok())
+      sub_id_ = id.value;
+    else
+      watch_failed_ = true;
   }
 
   void close(std::function<void()> done) override {
@@ -356,6 +363,7 @@ class FileSession : public BackendSession, public Ledger {
   std::shared_ptr<std::atomic<bool>> alive_;  // false once closed
   std::shared_ptr<file::InotifyHub> hub_;
   uint64_t sub_id_ = 0;
+  bool watch_failed_ = false;  // executor state: no inotify watch, so no push
   // Pool-strand state:
   int fd_ = -1;
   bool held_ = false;
@@ -380,6 +388,7 @@ Result<std::unique_ptr<BackendSession>> make_file_backend(const BackendContext& 
   if (auto s = file::ensure_writable_dir(dir); !s.ok()) return s;
   auto session = std::make_unique<FileSession>(ctx, dir);
   if (auto s = session->open_lock(); !s.ok()) return s;
+  session->attach_hub();
   return std::unique_ptr<BackendSession>(std::move(session));
 }
 

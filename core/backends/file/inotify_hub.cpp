@@ -82,8 +82,11 @@ void InotifyHub::read_more() {
                      for (char* p = self->buf_; p < self->buf_ + n;) {
                        auto* ev = reinterpret_cast<inotify_event*>(p);
                        std::string name = ev->len ? std::string(ev->name) : std::string();
+                       // On overflow the kernel dropped events: wake everyone to re-check.
+                       bool overflow = ev->mask & IN_Q_OVERFLOW;
                        for (auto& [id, sub] : self->subs_)
-                         if (sub.wd == ev->wd && sub.names.count(name)) sub.exec->post(sub.fn);
+                         if (overflow || (sub.wd == ev->wd && sub.names.count(name)))
+                           sub.exec->post(sub.fn);
                        p += sizeof(inotify_event) + ev->len;
                      }
                    }

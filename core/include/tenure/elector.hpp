@@ -54,11 +54,16 @@ class Elector {
   Status stop();
   // Leader steps down and releases (revoked(released)), stays a candidate, sits out one retry.
   Status resign();
+  // After revoked(renew_deadline | backend_error) the lease is not released at once: the core
+  // holds it (without leading) until the application calls ack_revoked() to say its leader-only
+  // work has stopped, or at most lease_duration - renew_deadline. So a successor never starts
+  // while this process still drains. A no-op at any other time.
+  Status ack_revoked();
 
   // Poll mode: the next event, waiting up to timeout (0: don't wait). Errc::no_event when none.
   Result<Event> poll_event(std::chrono::milliseconds timeout);
   // An fd that is readable while events wait in the poll queue (eventfd). Owned by the elector.
-  int event_fd() const;
+  int event_fd();
 
   ElectorStatus status() const;
   MetricsSnapshot metrics() const;
