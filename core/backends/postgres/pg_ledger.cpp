@@ -29,19 +29,22 @@ void PgLedger::claim(const std::string& job_key, uint64_t token, const std::stri
   if (Status s = validate_job_key(job_key); !s.ok())
     return fail_later<ClaimResult>(sc_, std::move(done), s);
   auto sc = sc_;
-  sc_->run_ready(
-      sql_.claim,
-      {sc_->election, job_key, std::to_string(token), holder,
-       std::string(policy == UnfinishedPolicy::retry ? "true" : "false")},
-      [sc, token, done = std::move(done)](Result<PgResult> r) {
-        if (!r.ok()) return done(r.status);
-        if (r.value.i64(0, 0) == 0) return done(fenced(sc->election, token));
-        ClaimResult out;
-        out.claimed = r.value.i64(0, 1) > 0;
-        out.previous = parse_run(r.value, 0, 2);
-        done(out);
-      },
-      sc_);
+  std::vector<Param> params{sc_->election, job_key, std::to_string(token), holder,
+                            std::string(policy == UnfinishedPolicy::retry ? "true" : "false")};
+  sc_->when_clear(
+      [sc, sql = sql_.claim, params = std::move(params), token, done = std::move(done)]() mutable {
+        sc->run_ready(
+            sql, std::move(params),
+            [sc, token, done = std::move(done)](Result<PgResult> r) {
+              if (!r.ok()) return done(r.status);
+              if (r.value.i64(0, 0) == 0) return done(fenced(sc->election, token));
+              ClaimResult out;
+              out.claimed = r.value.i64(0, 1) > 0;
+              out.previous = parse_run(r.value, 0, 2);
+              done(out);
+            },
+            sc);
+      });
 }
 
 void PgLedger::finish(const std::string& job_key, uint64_t token, bool success,
@@ -49,45 +52,52 @@ void PgLedger::finish(const std::string& job_key, uint64_t token, bool success,
   if (Status s = validate_job_key(job_key); !s.ok())
     return fail_later<RunRecord>(sc_, std::move(done), s);
   auto sc = sc_;
-  sc_->run_ready(
-      sql_.finish,
-      {sc_->election, job_key, std::to_string(token), std::string(success ? "true" : "false"),
-       detail},
-      [sc, job_key, token, done = std::move(done)](Result<PgResult> r) {
-        if (!r.ok()) return done(r.status);
-        const RunRecord rec = parse_run(r.value, 0, 2);
-        if (r.value.i64(0, 1) > 0) return done(rec);
-        if (r.value.i64(0, 0) == 0) return done(fenced(sc->election, token));
-        if (rec.status == RunStatus::none) {
-          return done(
-              make_error(Errc::bad_state, "job '" + job_key + "' has no claimed run to finish"));
-        }
-        if (rec.token > token) {
-          return done(make_error(Errc::fenced, "job '" + job_key +
-                                                   "' was claimed by a newer token " +
-                                                   std::to_string(rec.token) + " (ours " +
-                                                   std::to_string(token) + ")"));
-        }
-        if (rec.token == token && rec.status != RunStatus::started) return done(rec);  // a retry
-        done(make_error(Errc::bad_state, "job '" + job_key + "' is not started under token " +
-                                             std::to_string(token)));
-      },
-      sc_);
+  std::vector<Param> params{sc_->election, job_key, std::to_string(token),
+                            std::string(success ? "true" : "false"), detail};
+  sc_->when_clear([sc, sql = sql_.finish, params = std::move(params), job_key, token,
+                   done = std::move(done)]() mutable {
+    sc->run_ready(
+        sql, std::move(params),
+        [sc, job_key, token, done = std::move(done)](Result<PgResult> r) {
+          if (!r.ok()) return done(r.status);
+          const RunRecord rec = parse_run(r.value, 0, 2);
+          if (r.value.i64(0, 1) > 0) return done(rec);
+          if (r.value.i64(0, 0) == 0) return done(fenced(sc->election, token));
+          if (rec.status == RunStatus::none) {
+            return done(
+                make_error(Errc::bad_state, "job '" + job_key + "' has no claimed run to finish"));
+          }
+          if (rec.token > token) {
+            return done(make_error(Errc::fenced, "job '" + job_key +
+                                                     "' was claimed by a newer token " +
+                                                     std::to_string(rec.token) + " (ours " +
+                                                     std::to_string(token) + ")"));
+          }
+          if (rec.token == token && rec.status != RunStatus::started) return done(rec);  // a retry
+          done(make_error(Errc::bad_state, "job '" + job_key + "' is not started under token " +
+                                               std::to_string(token)));
+        },
+        sc);
+  });
 }
 
 void PgLedger::read(const std::string& job_key, Completion<RunRecord> done) {
   if (Status s = validate_job_key(job_key); !s.ok())
     return fail_later<RunRecord>(sc_, std::move(done), s);
   auto sc = sc_;
-  sc_->run_ready(
-      sql_.read, {sc_->election, job_key},
-      [done = std::move(done)](Result<PgResult> r) {
-        if (!r.ok()) return done(r.status);
-        RunRecord rec;
-        if (r.value.rows() > 0) rec = parse_run(r.value, 0, 0);
-        done(rec);
-      },
-      sc_);
+  std::vector<Param> params{sc_->election, job_key};
+  sc_->when_clear(
+      [sc, sql = sql_.read, params = std::move(params), done = std::move(done)]() mutable {
+        sc->run_ready(
+            sql, std::move(params),
+            [done = std::move(done)](Result<PgResult> r) {
+              if (!r.ok()) return done(r.status);
+              RunRecord rec;
+              if (r.value.rows() > 0) rec = parse_run(r.value, 0, 0);
+              done(rec);
+            },
+            sc);
+      });
 }
 
 }  // namespace tenure::backends::pg

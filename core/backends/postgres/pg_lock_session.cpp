@@ -259,13 +259,17 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
   if (lock_ != Lock::held) return LeaseImpl::release(token, std::move(done));
   // Row first (NOTIFY goes out with its commit), then the lock: the standby blocked on the lock
   // wakes and finds the row free.
+  ++sc_->barrier;
   sc_->run(
       lock_conn_, sql_.release,
       {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel},
       sc_->request_timeout,
       [self, token, done](Result<PgResult> r) {
         // Complete only once the lock is free too, so a standby can take over at once.
-        if (self->lock_ != Lock::held) return self->finish_release(std::move(r), token, done);
+        if (self->lock_ != Lock::held) {
+          self->finish_release(std::move(r), token, done);
+          return self->sc_->leave_barrier();
+        }
         self->lock_ = Lock::none;
         self->sc_->run(
             self->lock_conn_, self->sql_.lock_release, {self->lock_key_},
@@ -273,6 +277,7 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
             [self, r = std::move(r), token, done](Result<PgResult>) mutable {
               // A failed unlock resets the connection, which frees the lock as well.
               self->finish_release(std::move(r), token, done);
+              self->sc_->leave_barrier();
             },
             self->sc_);
       },

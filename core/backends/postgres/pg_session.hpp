@@ -24,6 +24,21 @@ struct SessionCtx {
   Timing timing;
   milliseconds request_timeout{0};
   bool closed = false;  // io strand only
+  // Ordering across connections: ledger statements issued after a release (session mode sends it
+  // on the lock connection) wait until it is done, so they see its effect, as they would on one
+  // connection. io strand only.
+  int barrier = 0;
+  std::vector<std::function<void()>> after_barrier;
+  void when_clear(std::function<void()> fn) {
+    if (barrier == 0) return fn();
+    after_barrier.push_back(std::move(fn));
+  }
+  void leave_barrier() {
+    if (--barrier > 0) return;
+    auto fns = std::move(after_barrier);
+    after_barrier.clear();
+    for (auto& f : fns) f();
+  }
 
   // Runs sql on conn; h runs later on io, only while the session is open.
   void run(const std::shared_ptr<PgConnection>& conn, const std::string& sql,
