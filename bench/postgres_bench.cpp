@@ -251,7 +251,7 @@ void baseline(const std::string& url, int n) {
   PQclear(PQexec(
       c, "CREATE TABLE IF NOT EXISTS tenure_bench_baseline (k text PRIMARY KEY, at timestamptz)"));
   report("libpq SELECT 1", timed("SELECT 1"), "-");
-  report("libpq durable upsert",
+  report("libpq upsert (one commit)",
          timed("INSERT INTO tenure_bench_baseline VALUES ('k', now()) ON CONFLICT (k) DO "
                "UPDATE SET at = now()"),
          "-");

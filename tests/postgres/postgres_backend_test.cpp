@@ -4,6 +4,7 @@
 // the ledger, and one shared connection for many lease-mode electors.
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -475,6 +476,48 @@ TEST(PostgresTls, VerifyFullPassesThroughAndWrongCaIsClear) {
   EXPECT_EQ(ev.code, Errc::unreachable) << ev.message;
   EXPECT_NE(ev.message.find("certificate"), std::string::npos) << ev.message;
   std::system(("rm -rf " + std::string(dir)).c_str());
+}
+
+// A server that stops answering (the backend process of the leader's connection paused with
+// SIGSTOP): the renewal times out below renew_deadline with TENURE_E_TIMEOUT (never a hang), the
+// connection is reset, and the elector leads again over a new connection once the server answers.
+TEST(PostgresFaults, PausedServerBackendTimesOutAndRecovers) {
+  std::string base;
+  REQUIRE_PG(base);
+  const std::string election = unique_name("pause");
+  const std::string app = "tenure_pause_" + std::to_string(::getpid());
+  auto a = start_elector(with_query(base, "application_name=" + app), election, "alpha",
+                         {4000ms, 3000ms, 300ms});
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
+  Pq pq(base);
+  const std::string pid =
+      pq.one("SELECT holder_pid FROM tenure_leases WHERE election = '" + election + "'");
+  ASSERT_FALSE(pid.empty());
+  const pid_t backend = static_cast<pid_t>(std::stol(pid));
+  ASSERT_EQ(::kill(backend, SIGSTOP), 0);
+  struct Resume {
+    pid_t p;
+    ~Resume() { ::kill(p, SIGCONT); }
+  } resume{backend};
+  Event ev;
+  const auto t0 = Clk::now();
+  ASSERT_TRUE(a.log->wait_type(EventType::error, 8s, &ev)) << dump(a);
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clk::now() - t0).count();
+  EXPECT_EQ(ev.code, Errc::timeout) << ev.message;
+  // Request timeout max((3000 - 300) / 2, 750) = 1350 ms after a renewal sent <= 300 ms in.
+  EXPECT_LT(ms, 2500) << "the request timeout must leave room for a retry before renew_deadline";
+  // The retry on a new connection keeps the leadership while the old server process is paused.
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(a.e->status().is_leader) << dump(a);
+  ::kill(backend, SIGCONT);
+  EXPECT_TRUE(wait_until([&] { return a.e->status().is_leader; }, 10s)) << dump(a);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return pq.one("SELECT holder_pid FROM tenure_leases WHERE election = '" + election + "'") !=
+               pid;
+      },
+      5s))
+      << "the lease should be renewed over a new connection";
 }
 
 // A process with many lease-mode electors on one URL uses one server connection.

@@ -51,11 +51,10 @@ void SessionCtx::run_ready(const std::string& sql, std::vector<Param> params,
 
 namespace {
 milliseconds request_timeout_for(const Timing& t) {
-  // Below renew_deadline, leaving the elector time to react: the larger of half the deadline and
-  // the deadline less one retry period.
-  auto half = t.renew_deadline / 2;
-  auto less_retry = t.renew_deadline - t.retry_period;
-  auto v = std::max(half, less_retry);
+  // Below renew_deadline with room for a second attempt: a renewal sent one retry period after
+  // the last success that hangs (a stuck server process, a dead connection) times out halfway to
+  // the deadline, and the retry on a fresh connection can still keep the leadership.
+  auto v = std::max((t.renew_deadline - t.retry_period) / 2, t.renew_deadline / 4);
   return v.count() > 0 ? v : milliseconds(1);
 }
 }  // namespace
