@@ -52,7 +52,7 @@ class RedisLedger final : public Ledger {
     core->eval(
         claim_script(), {core->keys.job_prefix + job_key, core->keys.lease},
         {std::to_string(token), holder, policy == UnfinishedPolicy::retry ? "retry" : "skip"},
-        [core, done, job_key, token](Result<Reply> r) {
+        [core = core.get(), done, job_key, token](Result<Reply> r) {
           if (!r.ok()) {
             done(r.status);
             return;
@@ -88,7 +88,7 @@ class RedisLedger final : public Ledger {
     core->eval(
         finish_script(), {core->keys.job_prefix + job_key, core->keys.lease},
         {std::to_string(token), success ? "1" : "0", detail, core->identity},
-        [core, done, job_key, token](Result<Reply> r) {
+        [core = core.get(), done, job_key, token](Result<Reply> r) {
           if (!r.ok()) {
             done(r.status);
             return;
@@ -127,22 +127,24 @@ class RedisLedger final : public Ledger {
       core->post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
       return;
     }
-    auto conn = core->shared->cmd;
-    conn->command({"HGETALL", core->keys.job_prefix + job_key},
-                  [core, done, job_key](Result<Reply> r) {
-                    core->post([core, done, job_key, r] {
-                      if (!r.ok()) {
-                        done(r.status);
-                        return;
-                      }
-                      if (r.value.is_error() || r.value.type != Reply::Type::array) {
-                        done(reply_error(r.value, core->settings,
-                                         "reading the ledger record of job '" + job_key + "'"));
-                        return;
-                      }
-                      done(record_from(job_key, r.value));
-                    });
-                  });
+    std::weak_ptr<SessionCore> weak = core;
+    core->shared->cmd->command(
+        {"HGETALL", core->keys.job_prefix + job_key}, [weak, done, job_key](Result<Reply> r) {
+          auto core = weak.lock();
+          if (!core) return;
+          core->post([core, done, job_key, r] {
+            if (!r.ok()) {
+              done(r.status);
+              return;
+            }
+            if (r.value.is_error() || r.value.type != Reply::Type::array) {
+              done(reply_error(r.value, core->settings,
+                               "reading the ledger record of job '" + job_key + "'"));
+              return;
+            }
+            done(record_from(job_key, r.value));
+          });
+        });
   }
 
  private:

@@ -42,19 +42,26 @@ void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
   argv.push_back(std::to_string(keys_.size()));
   for (auto& k : keys_) argv.push_back(std::move(k));
   for (auto& a : args) argv.push_back(std::move(a));
-  auto conn = shared->cmd;
-  auto self = shared_from_this();
-  auto deliver = [self, done = std::move(done)](Result<Reply> r) {
-    asio::post(self->io, [self, done, r = std::move(r)]() mutable {
-      if (!self->closed) done(std::move(r));
+  // The callbacks wait inside the connection: they hold only weak references to it and to this
+  // session, so no cycle keeps either alive (a closed session's completions are dropped anyway).
+  std::weak_ptr<RespConnection> wconn = shared->cmd;
+  std::weak_ptr<SessionCore> weak = shared_from_this();
+  auto deliver = [weak, done = std::move(done)](Result<Reply> r) {
+    auto self = weak.lock();
+    if (!self || self->closed) return;
+    asio::post(self->io, [weak, done, r = std::move(r)]() mutable {
+      auto s = weak.lock();
+      if (s && !s->closed) done(std::move(r));
     });
   };
   auto argv_p = std::make_shared<std::vector<std::string>>(std::move(argv));
-  conn->command(
+  shared->cmd->command(
       *argv_p,
-      [conn, argv_p, &script, deliver = std::move(deliver), min_uptime](Result<Reply> r) mutable {
+      [wconn, argv_p, &script, deliver = std::move(deliver), min_uptime](Result<Reply> r) mutable {
         if (r.ok() && r.value.starts_with("NOSCRIPT")) {
           // The server does not know the script (first use, or it restarted): send the body.
+          auto conn = wconn.lock();
+          if (!conn) return;
           (*argv_p)[0] = "EVAL";
           (*argv_p)[1] = script.body;
           conn->command(*argv_p, std::move(deliver), min_uptime);
@@ -168,7 +175,7 @@ class RedisSession final : public BackendSession {
         acquire_script(), {core->keys.lease, core->keys.counter, core->keys.transitions},
         {core->identity, std::to_string(ttl.count()), core->keys.channel,
          core->uncertain_acquire ? "1" : "0"},
-        [core, done](Result<Reply> r) {
+        [core = core.get(), done](Result<Reply> r) {
           if (r.ok() && r.value.starts_with("TENURE_GRACE")) {
             // The server started less than one lease_duration ago: it may have lost the lease of a
             // leader that still believes it leads. Wait that out.
@@ -203,7 +210,7 @@ class RedisSession final : public BackendSession {
     core->eval(renew_script(), {core->keys.lease},
                {core->identity, std::to_string(token),
                 std::to_string(core->timing.lease_duration.count())},
-               [core, done, token](Result<Reply> r) {
+               [core = core.get(), done, token](Result<Reply> r) {
                  auto d = decode(r, *core, "the renew script");
                  if (!d.ok()) {
                    done(d.status);
@@ -221,7 +228,7 @@ class RedisSession final : public BackendSession {
     auto core = core_;
     core->eval(release_script(), {core->keys.lease},
                {core->identity, std::to_string(token), core->keys.channel},
-               [core, done, token](Result<Reply> r) {
+               [core = core.get(), done, token](Result<Reply> r) {
                  auto d = decode(r, *core, "the release script");
                  if (!d.ok()) {
                    done(d.status);
@@ -238,7 +245,7 @@ class RedisSession final : public BackendSession {
   void read(Completion<LeaseRecord> done) override {
     auto core = core_;
     core->eval(read_script(), {core->keys.lease, core->keys.counter}, {},
-               [core, done](Result<Reply> r) {
+               [core = core.get(), done](Result<Reply> r) {
                  auto d = decode(r, *core, "the read script");
                  if (!d.ok()) {
                    done(d.status);

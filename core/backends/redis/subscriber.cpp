@@ -114,9 +114,11 @@ void Subscriber::configure_keyspace() {
   auto cmd = cmd_.lock();
   if (!cmd) return;
   std::weak_ptr<Subscriber> weak = shared_from_this();
-  cmd->command({"CONFIG", "GET", "notify-keyspace-events"}, [weak, cmd](Result<Reply> r) {
+  std::weak_ptr<RespConnection> wcmd = cmd;
+  cmd->command({"CONFIG", "GET", "notify-keyspace-events"}, [weak, wcmd](Result<Reply> r) {
     auto self = weak.lock();
-    if (!self) return;
+    auto cmd = wcmd.lock();
+    if (!self || !cmd) return;
     if (!r.ok() || r.value.is_error() || r.value.elements.size() < 2) {
       self->keyspace_active_ = false;  // refused: expiry is caught by the sessions' TTL timers
       return;
