@@ -266,7 +266,6 @@ class RedisSession final : public BackendSession {
       core->subscriber = core->shared->subscriber();
       if (!core->subscriber) return;  // polling by TTL timers only
       std::weak_ptr<SessionCore> weak = core;
-      const std::string own = "acquired ";
       core->watch_id = core->subscriber->add(
           core->keys.channel, core->keys.lease, core->io, core->timing.retry_period,
           [weak](const std::string& payload) {
