@@ -23,7 +23,7 @@ PGBIN=/usr/lib/postgresql/15/bin
 
 install_if_missing() {
   if [ -x "$PGBIN/postgres" ] && [ -x "$PGBIN/initdb" ] && command -v psql >/dev/null &&
-    command -v pgbouncer >/dev/null; then
+    command -v pgbouncer >/dev/null && command -v openssl >/dev/null; then
     return
   fi
   local sudo=""
@@ -37,7 +37,7 @@ install_if_missing() {
   fi
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 pgbouncer
+  $sudo apt-get install -y -qq --no-install-recommends postgresql-15 postgresql-client-15 pgbouncer openssl
   [ $made_policy -eq 0 ] || $sudo rm -f /usr/sbin/policy-rc.d
 }
 

@@ -119,7 +119,8 @@ void LeaseImpl::finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> do
 }
 
 void LeaseImpl::wake_at_expiry(const LeaseRecord& rec) {
-  if (rec.holder.empty() || rec.expires_in_ms < 0 || !on_change_) return;
+  if (rec.holder.empty() || rec.expires_in_ms <= 0 || !on_change_)
+    return;  // expired: polling retries
   // The server measured the remaining time with its own clock; we wait it out on our monotonic one.
   expiry_timer_.expires_after(milliseconds(rec.expires_in_ms + 2));
   std::weak_ptr<LeaseImpl> w = shared_from_this();
