@@ -68,6 +68,17 @@ void ManualExecutor::advance(Clock::duration d) {
   run_ready();
 }
 
+void ManualExecutor::clear() {
+  std::vector<std::function<void()>> ready;
+  std::multimap<Clock::time_point, std::shared_ptr<Entry>> timers;
+  {
+    std::lock_guard lock(mu_);
+    ready.swap(ready_);
+    timers.swap(timers_);
+  }
+  // Destroyed here, outside the lock: their captures may post again.
+}
+
 void ManualExecutor::jump(Clock::duration d) {
   std::lock_guard lock(mu_);
   now_ += d;

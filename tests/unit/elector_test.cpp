@@ -18,7 +18,12 @@ class ElectorFsm : public ::testing::Test {
     ns_ = unique_name("fsm");
     election_ = "job";
   }
-  void TearDown() override { set_memory_fault(ns_, election_, MemoryFault::none); }
+  void TearDown() override {
+    set_memory_fault(ns_, election_, MemoryFault::none);
+    exec_->run_ready();  // the electors' stops, posted by their destructors
+    exec_->clear();
+    exec_->clear();  // what the first clear's destroyed captures posted
+  }
 
   std::unique_ptr<Elector> make(const std::string& id, bool observe = false) {
     ElectorOptions o;

@@ -30,9 +30,16 @@ struct ElectionState {
   std::vector<std::function<void()>> hung;  // completions held back by MemoryFault::hang
 };
 
-std::mutex g_mu;
-std::map<std::string, ElectionState> g_store;  // key: namespace + '/' + election
-uint64_t g_next_watcher = 1;
+// Never destroyed: runtime threads may still touch it while the process exits.
+struct Store {
+  std::mutex mu;
+  std::map<std::string, ElectionState> elections;  // key: namespace + '/' + election
+  uint64_t next_watcher = 1;
+};
+Store& store() {
+  static Store* s = new Store();
+  return *s;
+}
 
 int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
@@ -123,15 +130,15 @@ class MemorySession : public BackendSession, public Ledger {
   }
 
   void watch(std::function<void()> on_change) override {
-    std::lock_guard lock(g_mu);
-    watcher_id_ = g_next_watcher++;
-    g_store[key_].watchers[watcher_id_] = Watcher{exec_, std::move(on_change)};
+    std::lock_guard lock(store().mu);
+    watcher_id_ = store().next_watcher++;
+    store().elections[key_].watchers[watcher_id_] = Watcher{exec_, std::move(on_change)};
   }
 
   void close(std::function<void()> done) override {
     {
-      std::lock_guard lock(g_mu);
-      g_store[key_].watchers.erase(watcher_id_);
+      std::lock_guard lock(store().mu);
+      store().elections[key_].watchers.erase(watcher_id_);
       *alive_ = false;
     }
     exec_->post(std::move(done));
@@ -211,8 +218,8 @@ class MemorySession : public BackendSession, public Ledger {
   // Runs op atomically on the election's state, then completes on our executor (never inline).
   template <class T, class Op>
   void run(Op op, Completion<T> done) {
-    std::lock_guard lock(g_mu);
-    ElectionState& s = g_store[key_];
+    std::lock_guard lock(store().mu);
+    ElectionState& s = store().elections[key_];
     auto alive = alive_;
     if (s.fault == MemoryFault::fail) {
       exec_->post([alive, done = std::move(done)] {
@@ -258,8 +265,8 @@ Result<std::unique_ptr<BackendSession>> make_memory_backend(const BackendContext
 void set_memory_fault(const std::string& ns, const std::string& election, MemoryFault fault) {
   std::vector<std::function<void()>> release;
   {
-    std::lock_guard lock(g_mu);
-    auto& s = g_store[ns + "/" + election];
+    std::lock_guard lock(store().mu);
+    auto& s = store().elections[ns + "/" + election];
     s.fault = fault;
     if (fault != MemoryFault::hang) release.swap(s.hung);
   }
@@ -268,8 +275,8 @@ void set_memory_fault(const std::string& ns, const std::string& election, Memory
 
 void steal_memory_lease(const std::string& ns, const std::string& election,
                         const std::string& new_holder) {
-  std::lock_guard lock(g_mu);
-  auto& s = g_store[ns + "/" + election];
+  std::lock_guard lock(store().mu);
+  auto& s = store().elections[ns + "/" + election];
   s.holder = s.last_holder = new_holder;
   ++s.token;
   ++s.transitions;

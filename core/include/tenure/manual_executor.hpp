@@ -21,6 +21,9 @@ class ManualExecutor : public Executor, public std::enable_shared_from_this<Manu
   void advance(Clock::duration d);
   // Jumps the clock without firing anything first: simulates a paused process.
   void jump(Clock::duration d);
+  // Drops all pending work: timers and posted functions hold their electors, so a test
+  // clears them at its end to free everything.
+  void clear();
 
  private:
   struct Entry;
