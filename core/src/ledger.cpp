@@ -1,6 +1,7 @@
 #include "tenure/ledger.hpp"
 
 #include <cctype>
+#include <chrono>
 
 namespace tenure {
 
@@ -16,6 +17,32 @@ const char* run_status_name(RunStatus s) noexcept {
       return "failed";
   }
   return "unknown";
+}
+
+bool may_claim(const RunRecord& found, uint64_t token, UnfinishedPolicy policy) {
+  switch (found.status) {
+    case RunStatus::none:
+    case RunStatus::failed:
+      return true;
+    case RunStatus::finished:
+      return false;
+    case RunStatus::started:
+      // Ours or a newer leader's run is in progress; an older leader's is retried by policy.
+      return found.token < token && policy == UnfinishedPolicy::retry;
+  }
+  return false;
+}
+
+RunRecord started_run(const std::string& job_key, uint64_t token, const std::string& holder) {
+  RunRecord r;
+  r.job_key = job_key;
+  r.status = RunStatus::started;
+  r.token = token;
+  r.holder = holder;
+  r.started_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  return r;
 }
 
 Status validate_job_key(const std::string& key) {

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "tenure/ledger.hpp"
 #include "tenure/options.hpp"
 #include "tenure/url.hpp"
 
@@ -80,6 +81,31 @@ TEST(Options, Names) {
   EXPECT_EQ(validate_identity("").code, Errc::invalid_name);
   EXPECT_TRUE(validate_identity(default_identity()).ok());
   EXPECT_NE(default_identity(), default_identity());
+}
+
+}  // namespace
+}  // namespace tenure
+
+namespace tenure {
+namespace {
+
+TEST(Ledger, ClaimRule) {
+  RunRecord none;
+  EXPECT_TRUE(may_claim(none, 5, UnfinishedPolicy::skip));
+  RunRecord r = started_run("job", 4, "old");
+  EXPECT_EQ(r.status, RunStatus::started);
+  EXPECT_GT(r.started_unix_ms, 0);
+  EXPECT_TRUE(may_claim(r, 5, UnfinishedPolicy::retry)) << "an older leader's unfinished run";
+  EXPECT_FALSE(may_claim(r, 5, UnfinishedPolicy::skip));
+  EXPECT_FALSE(may_claim(r, 4, UnfinishedPolicy::retry)) << "our own run in progress";
+  EXPECT_FALSE(may_claim(r, 3, UnfinishedPolicy::retry)) << "a newer leader's run";
+  r.status = RunStatus::finished;
+  EXPECT_FALSE(may_claim(r, 9, UnfinishedPolicy::retry));
+  r.status = RunStatus::failed;
+  EXPECT_TRUE(may_claim(r, 9, UnfinishedPolicy::skip));
+  EXPECT_EQ(validate_job_key("report:2026-11-26/eu@1").code, Errc::ok);
+  EXPECT_EQ(validate_job_key("").code, Errc::invalid_argument);
+  EXPECT_EQ(validate_job_key("a b").code, Errc::invalid_argument);
 }
 
 }  // namespace

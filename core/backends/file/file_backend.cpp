@@ -221,21 +221,9 @@ class FileSession : public BackendSession, public Ledger {
           auto prev = file::read_run(path);
           if (!prev.ok()) return prev.status;
           ClaimResult out;
-          if (prev.value) {
-            out.previous = *prev.value;
-            const RunRecord& p = *prev.value;
-            if (p.status == RunStatus::finished) return out;
-            if (p.status == RunStatus::started &&
-                (p.token >= token || policy == UnfinishedPolicy::skip))
-              return out;
-          }
-          RunRecord r;
-          r.job_key = job;
-          r.status = RunStatus::started;
-          r.token = token;
-          r.holder = holder;
-          r.started_unix_ms = unix_ms();
-          if (auto s = file::write_run(path, r); !s.ok()) return s;
+          if (prev.value) out.previous = *prev.value;
+          if (!may_claim(out.previous, token, policy)) return out;
+          if (auto s = file::write_run(path, started_run(job, token, holder)); !s.ok()) return s;
           out.claimed = true;
           return out;
         },

@@ -154,21 +154,9 @@ class MemorySession : public BackendSession, public Ledger {
           if (auto f = fenced(s, now, token); !f.ok()) return f;
           ClaimResult out;
           auto it = s.runs.find(job);
-          if (it != s.runs.end()) {
-            out.previous = it->second;
-            const RunRecord& prev = it->second;
-            if (prev.status == RunStatus::finished) return out;
-            if (prev.status == RunStatus::started &&
-                (prev.token >= token || policy == UnfinishedPolicy::skip))
-              return out;
-          }
-          RunRecord r;
-          r.job_key = job;
-          r.status = RunStatus::started;
-          r.token = token;
-          r.holder = holder;
-          r.started_unix_ms = unix_ms();
-          s.runs[job] = r;
+          if (it != s.runs.end()) out.previous = it->second;
+          if (!may_claim(out.previous, token, policy)) return out;
+          s.runs[job] = started_run(job, token, holder);
           out.claimed = true;
           return out;
         },

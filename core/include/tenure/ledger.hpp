@@ -50,6 +50,14 @@ class Ledger {
   virtual void read(const std::string& job_key, Completion<RunRecord> done) = 0;
 };
 
-Status validate_job_key(const std::string& key);  // 1..200 chars of [A-Za-z0-9._:@/-]
+Status validate_job_key(const std::string& key);
+
+// The claim rule every ledger applies atomically: may a run under `token` start, given the
+// record found (status none when there is none)? Backends that decide in C++ call this; those
+// that decide on the server (a Lua script, an SQL statement) implement the same rule there.
+bool may_claim(const RunRecord& found, uint64_t token, UnfinishedPolicy policy);
+// The record a successful claim writes.
+RunRecord started_run(const std::string& job_key, uint64_t token,
+                      const std::string& holder);  // 1..200 chars of [A-Za-z0-9._:@/-]
 
 }  // namespace tenure
