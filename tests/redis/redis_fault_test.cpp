@@ -123,6 +123,39 @@ TEST(RedisFaults, QuickRestartNeverTwoLeaders) {
   EXPECT_TRUE(sampler.finish()) << "two leaders at once across a quick restart";
 }
 
+TEST(RedisFaults, PubSubResubscribesAfterRestart) {
+  TENURE_REQUIRE_REDIS();
+  Sessions ss;
+  auto election = unique_name("resub");
+  auto a = ss.open(env("TENURE_TEST_REDIS_URL"), election, "a").value;
+  auto b = ss.open(env("TENURE_TEST_REDIS_URL"), election, "b").value;
+  std::atomic<int> wakes{0};
+  ss.executor(b)->post([b, &wakes] { b->watch([&wakes] { ++wakes; }); });
+  ASSERT_TRUE(ss.read(b).ok());
+  ASSERT_EQ(ctl("restart"), 0);
+  // The subscriber reconnects with backoff and wakes its watchers once it is back.
+  ASSERT_TRUE(wait_until([&] { return wakes.load() >= 1; }, 5s)) << "no wake-up after reconnect";
+  std::this_thread::sleep_for(200ms);
+  // a's connection saw the restart: its acquire waits out the restart guard (one lease).
+  Result<AcquireOutcome> r;
+  ASSERT_TRUE(wait_until(
+      [&] {
+        r = ss.acquire(a);
+        return r.ok() && r.value.acquired;
+      },
+      5s, 100ms))
+      << r.status.message;
+  std::this_thread::sleep_for(100ms);
+  const int before = wakes.load();
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(ss.release(a, r.value.record.token).ok());
+  ASSERT_TRUE(wait_until([&] { return wakes.load() > before; }, 2s, 1ms))
+      << "release not pushed after the restart";
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_LT(ms.count(), 100);
+}
+
 TEST(RedisFaults, KilledLeaderProcessIsReplacedAfterItsLease) {
   TENURE_REQUIRE_REDIS();
   const char* child = std::getenv("TENURE_TEST_CHILD");
