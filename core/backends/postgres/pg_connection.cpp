@@ -243,8 +243,13 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
       break;
     }
   }
-  finish(p, make_error(Errc::timeout, "no connection to PostgreSQL at " + params_.where +
-                                          " within " + ms + " ms"));
+  const char* why = state_ == State::connecting
+                        ? " (still connecting: TCP, TLS or authentication is slow)"
+                    : state_ == State::setup ? " (connected, still setting the session up)"
+                    : state_ == State::ready ? " (queued behind slower statements)"
+                                             : "";
+  finish(p, make_error(Errc::timeout, "no answer from PostgreSQL at " + params_.where + " within " +
+                                          ms + " ms" + why));
 }
 
 void PgConnection::finish(const std::shared_ptr<Pending>& p, Result<PgResult> r) {
