@@ -27,6 +27,13 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
   }
   BackendContext ctx{url.value, opts.election, opts.identity, opts.timing, opts.backend_options,
                      exec,      std::move(io)};
+  std::weak_ptr<ElectorCore> weak = shared_from_this();
+  ctx.report = [weak](Status st) {
+    if (auto self = weak.lock())
+      self->exec->post([weak, st = std::move(st)] {
+        if (auto self = weak.lock()) self->report_error(st);
+      });
+  };
   auto session = (*factory)(ctx);
   if (!session.ok()) return session.status;
   backend = std::move(session.value);

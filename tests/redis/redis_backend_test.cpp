@@ -419,3 +419,36 @@ TEST(RedisSharing, ManySessionsShareTwoConnections) {
 
 }  // namespace
 }  // namespace tenure::testing::redis
+
+namespace tenure::testing::redis {
+namespace {
+
+// Without CONFIG the server's keyspace events cannot be turned on: the elector still works
+// (expiry is caught by timer and polling) and says so once, as an error event.
+TEST(RedisErrors, NoConfigGrantIsReportedOnceAndStillElects) {
+  TENURE_REQUIRE_REDIS();
+  cli("ACL SETUSER tenure-noconfig reset on '>pw' '~*' '&*' +@all -config");
+  ElectorOptions o;
+  o.backend_url = "redis://tenure-noconfig:pw@127.0.0.1:" + port();
+  o.election = unique_name("noconfig");
+  o.identity = "a";
+  o.timing = {milliseconds(3000), milliseconds(2000), milliseconds(200)};
+  auto e = Elector::create(o);
+  ASSERT_TRUE(e.ok()) << e.status.message;
+  EventLog log;
+  e.value->set_callback(log.callback());
+  ASSERT_TRUE(e.value->start().ok());
+  ASSERT_TRUE(log.wait_type(EventType::elected, 10s));
+  Event err;
+  ASSERT_TRUE(log.wait_type(EventType::error, 10s, &err)) << "no event about the fallback";
+  EXPECT_NE(err.message.find("notify-keyspace-events"), std::string::npos) << err.message;
+  std::this_thread::sleep_for(1s);
+  int errors = 0;
+  for (auto& ev : log.all()) errors += ev.type == EventType::error;
+  EXPECT_EQ(errors, 1) << "reported more than once";
+  EXPECT_TRUE(e.value->status().is_leader);
+  e.value->stop();
+}
+
+}  // namespace
+}  // namespace tenure::testing::redis

@@ -20,7 +20,19 @@ SessionCore::SessionCore(const BackendContext& ctx, RedisSettings s,
       identity(ctx.identity),
       timing(ctx.timing),
       shared(std::move(sh)),
-      expiry_timer(ctx.io) {}
+      expiry_timer(ctx.io) {
+  report = ctx.report;
+}
+
+void SessionCore::report_no_keyspace() {
+  if (reported_no_keyspace || !report) return;
+  reported_no_keyspace = true;
+  report(make_error(Errc::permission_denied,
+                    "Redis refused CONFIG SET notify-keyspace-events, so a lease that expires "
+                    "(a crashed leader) is noticed by timer and polling at retry_period instead of "
+                    "by push; allow CONFIG for this user or set notify-keyspace-events Ex on the "
+                    "server"));
+}
 
 void SessionCore::post(std::function<void()> fn) {
   asio::post(io, [self = shared_from_this(), fn = std::move(fn)] {
@@ -271,6 +283,10 @@ class RedisSession final : public BackendSession {
           [weak](const std::string& payload) {
             auto c = weak.lock();
             if (!c || c->closed || !c->on_change) return;
+            if (payload == Subscriber::kKeyspaceRefused) {
+              c->report_no_keyspace();
+              return;
+            }
             // Our own acquisition needs no wake-up.
             if (payload.rfind("acquired ", 0) == 0 && payload.size() > c->identity.size() &&
                 payload.compare(payload.size() - c->identity.size(), std::string::npos,
@@ -279,6 +295,7 @@ class RedisSession final : public BackendSession {
               return;
             c->on_change();
           });
+      if (core->subscriber->keyspace_refused()) core->report_no_keyspace();
     });
   }
 

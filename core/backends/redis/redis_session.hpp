@@ -20,6 +20,7 @@ namespace tenure::backends::redis {
 
 struct SessionCore : std::enable_shared_from_this<SessionCore> {
   SessionCore(const BackendContext& ctx, RedisSettings s, std::shared_ptr<SharedConnections> sh);
+  void report_no_keyspace();  // once per session, as an error event
 
   boost::asio::any_io_executor io;  // the elector's strand: every completion runs here
   RedisSettings settings;
@@ -31,6 +32,8 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
   bool closed = false;
 
   std::function<void()> on_change;
+  std::function<void(Status)> report;  // the elector's error-event hook
+  bool reported_no_keyspace = false;
   std::shared_ptr<Subscriber> subscriber;
   uint64_t watch_id = 0;
   boost::asio::steady_timer expiry_timer;  // wakes a follower when the holder's TTL runs out

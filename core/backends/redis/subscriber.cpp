@@ -120,7 +120,8 @@ void Subscriber::configure_keyspace() {
     auto cmd = wcmd.lock();
     if (!self || !cmd) return;
     if (!r.ok() || r.value.is_error() || r.value.elements.size() < 2) {
-      self->keyspace_active_ = false;  // refused: expiry is caught by the sessions' TTL timers
+      // Refused: expiry is caught by the sessions' TTL timers and polling; say so once.
+      self->refuse_keyspace();
       return;
     }
     std::string flags = r.value.elements[1].as_string();
@@ -133,7 +134,10 @@ void Subscriber::configure_keyspace() {
     if (!has_e) flags += 'E';
     if (!has_x) flags += 'x';
     cmd->command({"CONFIG", "SET", "notify-keyspace-events", flags}, [weak](Result<Reply> r2) {
-      if (auto s = weak.lock()) s->keyspace_active_ = r2.ok() && !r2.value.is_error();
+      auto s = weak.lock();
+      if (!s) return;
+      s->keyspace_active_ = r2.ok() && !r2.value.is_error();
+      if (!s->keyspace_active_) s->refuse_keyspace();
     });
   });
 }
@@ -163,6 +167,13 @@ void Subscriber::notify_channel(const std::string& channel, const std::string& p
   auto it = by_channel_.find(channel);
   if (it == by_channel_.end()) return;
   for (const auto& w : it->second) asio::post(w.target, [fn = w.fn, payload] { fn(payload); });
+}
+
+void Subscriber::refuse_keyspace() {
+  keyspace_active_ = false;
+  if (keyspace_refused_.exchange(true)) return;
+  // The watcher lists belong to the subscriber connection's strand.
+  asio::post(conn_->strand(), [self = shared_from_this()] { self->notify_all(kKeyspaceRefused); });
 }
 
 void Subscriber::notify_all(const std::string& payload) {

@@ -34,6 +34,9 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   void shutdown();
   // True once CONFIG allowed keyspace expiry events (or they were on already).
   bool keyspace_active() const { return keyspace_active_; }
+  // True once the server refused to turn them on; watchers also get kKeyspaceRefused then.
+  bool keyspace_refused() const { return keyspace_refused_; }
+  static constexpr const char* kKeyspaceRefused = "tenure:keyspace-refused";
   bool subscribed() const { return subscribed_; }
 
  private:
@@ -50,6 +53,7 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   void notify_channel(const std::string& channel, const std::string& payload);
   void notify_all(const std::string& payload);
   void configure_keyspace();
+  void refuse_keyspace();
   void arm_poll();
 
   std::shared_ptr<RespConnection> conn_;
@@ -61,6 +65,7 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   milliseconds poll_period_{0};
   bool started_ = false;
   std::atomic<bool> keyspace_active_{false};
+  std::atomic<bool> keyspace_refused_{false};
   std::atomic<bool> subscribed_{false};
   std::atomic<uint64_t> next_id_{1};
   std::unordered_map<std::string, std::vector<Watcher>> by_channel_;

@@ -73,6 +73,9 @@ struct BackendContext {
   // The Asio executor of the elector's strand for sockets and timers; empty when the elector runs
   // on a ManualExecutor (unit tests), which only the memory backend supports.
   boost::asio::any_io_executor io;
+  // Reports trouble that is not a failed request (a degraded mode, a fallback to polling): the
+  // elector turns it into an `error` event. Call it from any thread, once per distinct problem.
+  std::function<void(Status)> report;
 };
 
 using BackendFactory =
