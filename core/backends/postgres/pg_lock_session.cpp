@@ -173,6 +173,13 @@ void LockImpl::start_wait() {
         } else {
           self->lock_ = Lock::none;  // retried at the next acquire
           self->finish_pending(false);
+          // A lost connection is reported by the next request; anything else (a statement_timeout
+          // set for the role, a cancel by an operator) would otherwise go unseen.
+          if (r.status.code != Errc::unreachable && self->sc_->report) {
+            self->sc_->report(make_error(
+                r.status.code, "waiting for the advisory lock of election '" + self->sc_->election +
+                                   "' failed: " + r.status.message));
+          }
         }
       },
       sc_);

@@ -23,7 +23,8 @@ struct SessionCtx {
   std::string identity;
   Timing timing;
   milliseconds request_timeout{0};
-  bool closed = false;  // io strand only
+  std::function<void(Status)> report;  // the elector's error-event hook for background trouble
+  bool closed = false;                 // io strand only
   // Ordering across connections: ledger statements issued after a release (session mode sends it
   // on the lock connection) wait until it is done, so they see its effect, as they would on one
   // connection. io strand only.
