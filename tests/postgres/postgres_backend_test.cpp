@@ -140,7 +140,7 @@ TEST_P(PgModes, GracefulHandoverWakesStandbyWithoutPolling) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clk::now() - t0).count();
   std::printf("[ handover ] %s mode: standby elected %lld ms after stop()\n",
               GetParam() ? "session" : "lease", static_cast<long long>(ms));
-  EXPECT_LT(ms, 1000);
+  EXPECT_LT(ms, 2500) << "half the 5 s poll: only the push explains it";
   EXPECT_GT(eb.token, ea.token);
 }
 
