@@ -170,7 +170,7 @@ TENURE_API tenure_err tenure_elector_resign(tenure_elector* elector);
  * at most lease_duration - renew_deadline. So a successor never starts while you still drain.
  * A no-op at any other time. Allowed inside callbacks.
  */
-TENURE_API tenure_err tenure_elector_ack_revoked(tenure_elector *elector);
+TENURE_API tenure_err tenure_elector_ack_revoked(tenure_elector* elector);
 /*
  * Stops (bounded by stop_timeout_ms) and frees the elector; pending events are dropped.
  * From the elector's own callback: TENURE_E_IN_CALLBACK, nothing is freed.
