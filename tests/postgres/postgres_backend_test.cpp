@@ -165,8 +165,8 @@ TEST_P(PgModes, ListenNotifyWakesObserver) {
 // Restarting the server while a leader holds the lease never yields two leaders, and some
 // elector leads again afterwards.
 TEST_P(PgModes, ServerRestartDuringLeadershipNeverTwoLeaders) {
-  const std::string restart = pg_env("TENURE_TEST_POSTGRES_RESTART");
-  if (restart.empty()) GTEST_SKIP() << "TENURE_TEST_POSTGRES_RESTART is not set: " << kPgHint;
+  std::string restart;
+  TENURE_REQUIRE_ENV("TENURE_TEST_POSTGRES_RESTART", restart, kPgHint);
   const std::string election = unique_name("restart");
   const Timing t{4000ms, 3000ms, 300ms};
   auto a = start_elector(url(), election, "alpha", t);
@@ -203,8 +203,8 @@ TEST_P(PgModes, ServerRestartDuringLeadershipNeverTwoLeaders) {
 // the connection closes and the standby takes over at once, long before the lease would expire.
 // Lease mode: the standby takes over when the server says the lease expired.
 TEST_P(PgModes, KillMinus9Leader) {
-  const std::string child = pg_env("TENURE_TEST_CHILD");
-  if (child.empty()) GTEST_SKIP() << "TENURE_TEST_CHILD is not set (run through ctest)";
+  std::string child;
+  TENURE_REQUIRE_ENV("TENURE_TEST_CHILD", child, std::string("run the tests through ctest"));
   const std::string election = unique_name("kill9");
   const bool session = GetParam();
   // Session mode: a 10 s lease proves the takeover does not wait for expiry.
@@ -330,8 +330,8 @@ TEST(PostgresErrors, MissingDatabaseSaysSo) {
 TEST(PostgresErrors, NoCreatePrivilegeGivesTheExactDdl) {
   std::string base;
   REQUIRE_PG(base);
-  const std::string nocreate = pg_env("TENURE_TEST_POSTGRES_NOCREATE_URL");
-  if (nocreate.empty()) GTEST_SKIP() << "TENURE_TEST_POSTGRES_NOCREATE_URL is not set: " << kPgHint;
+  std::string nocreate;
+  TENURE_REQUIRE_ENV("TENURE_TEST_POSTGRES_NOCREATE_URL", nocreate, kPgHint);
   std::string table = unique_name("nc");
   for (auto& c : table) c = (c == '-') ? '_' : c;
   const std::string q = "table=" + table + "_leases&runs_table=" + table + "_runs";
@@ -449,8 +449,8 @@ TEST(PostgresPooler, LeaseModeWorksThroughTransactionPooler) {
 TEST(PostgresTls, VerifyFullPassesThroughAndWrongCaIsClear) {
   std::string base;
   REQUIRE_PG(base);
-  const std::string ca = pg_env("TENURE_TEST_POSTGRES_CA");
-  if (ca.empty()) GTEST_SKIP() << "TENURE_TEST_POSTGRES_CA is not set: " << kPgHint;
+  std::string ca;
+  TENURE_REQUIRE_ENV("TENURE_TEST_POSTGRES_CA", ca, kPgHint);
   const std::string app = "tenure_tls_" + std::to_string(::getpid());
   auto a = start_elector(
       with_query(base, "sslmode=verify-full&sslrootcert=" + ca + "&application_name=" + app),
