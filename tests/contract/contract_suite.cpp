@@ -4,10 +4,9 @@
 #include <set>
 #include <thread>
 
+#include "../support/backend_sessions.hpp"
 #include "../support/child_process.hpp"
 #include "../support/test_support.hpp"
-#include "asio_executor.hpp"
-#include "runtime.hpp"
 
 namespace tenure::testing {
 
@@ -37,66 +36,6 @@ std::unique_ptr<Elector> BackendContract::make(const std::string& election,
 
 namespace {
 
-// Direct access to backend sessions, to check the contract below the state machine.
-class Sessions {
- public:
-  Sessions(const std::string& url, const ContractTarget& t, const std::string& election)
-      : rt_(Runtime::get()), url_(url), target_(t), election_(election) {}
-  ~Sessions() {
-    for (auto& [s, ex] : sessions_) {
-      std::promise<void> p;
-      auto* sp = s.get();
-      auto* pp = &p;
-      ex->post([sp, pp] { sp->close([pp] { pp->set_value(); }); });
-      p.get_future().wait_for(std::chrono::seconds(5));
-    }
-  }
-  BackendSession* open(const std::string& identity) {
-    auto url = parse_url(url_);
-    EXPECT_TRUE(url.ok());
-    auto exec = std::make_shared<AsioExecutor>(rt_->io());
-    BackendContext ctx{url.value, election_,     identity, target_.timing, target_.backend_options,
-                       exec,      exec->strand()};
-    auto r = (*find_backend(url.value.scheme))(ctx);
-    EXPECT_TRUE(r.ok()) << r.status.message;
-    if (!r.ok()) return nullptr;
-    sessions_.emplace_back(std::move(r.value), exec);
-    return sessions_.back().first.get();
-  }
-  // Calls op on the session's executor and waits for its completion.
-  template <class T>
-  Result<T> call(BackendSession* s, std::function<void(BackendSession*, Completion<T>)> op) {
-    std::shared_ptr<Executor> ex;
-    for (auto& [p, e] : sessions_)
-      if (p.get() == s) ex = e;
-    auto prom = std::make_shared<std::promise<Result<T>>>();
-    auto fut = prom->get_future();
-    ex->post([s, op, prom] { op(s, [prom](Result<T> r) { prom->set_value(std::move(r)); }); });
-    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready)
-      return make_error(Errc::timeout, "backend call did not complete in 10 s");
-    return fut.get();
-  }
-  Result<AcquireOutcome> acquire(BackendSession* s) {
-    return call<AcquireOutcome>(s, [](BackendSession* b, auto done) { b->acquire(done); });
-  }
-  Result<LeaseRecord> renew(BackendSession* s, uint64_t token) {
-    return call<LeaseRecord>(s, [token](BackendSession* b, auto done) { b->renew(token, done); });
-  }
-  Result<bool> release(BackendSession* s, uint64_t token) {
-    return call<bool>(s, [token](BackendSession* b, auto done) { b->release(token, done); });
-  }
-  Result<LeaseRecord> read(BackendSession* s) {
-    return call<LeaseRecord>(s, [](BackendSession* b, auto done) { b->read(done); });
-  }
-
- private:
-  std::shared_ptr<Runtime> rt_;
-  std::string url_;
-  ContractTarget target_;
-  std::string election_;
-  std::vector<std::pair<std::unique_ptr<BackendSession>, std::shared_ptr<Executor>>> sessions_;
-};
-
 int count_leaders(const std::vector<std::unique_ptr<Elector>>& es) {
   int n = 0;
   for (auto& e : es)
@@ -108,10 +47,13 @@ int count_leaders(const std::vector<std::unique_ptr<Elector>>& es) {
 
 TEST_P(BackendContract, SessionAcquireRenewReleaseRead) {
   auto election = unique_name("session");
-  Sessions s(url_, GetParam(), election);
-  auto* a = s.open("alice");
-  auto* b = s.open("bob");
-  ASSERT_TRUE(a && b);
+  BackendSessions s;
+  auto oa = s.open(url_, election, "alice", GetParam().timing, GetParam().backend_options);
+  auto ob = s.open(url_, election, "bob", GetParam().timing, GetParam().backend_options);
+  ASSERT_TRUE(oa.ok()) << oa.status.message;
+  ASSERT_TRUE(ob.ok()) << ob.status.message;
+  auto* a = oa.value;
+  auto* b = ob.value;
 
   auto ra = s.acquire(a);
   ASSERT_TRUE(ra.ok()) << ra.status.message;
