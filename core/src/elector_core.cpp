@@ -453,12 +453,7 @@ void ElectorCore::on_stop() {
   if (release_held_ && !op_in_flight_) {
     release_held_ = false;
     if (hold_timer_) hold_timer_->cancel();
-    std::weak_ptr<ElectorCore> weak = shared_from_this();
-    stop_timer_ = exec->after(opts.stop_timeout, [weak] {
-      if (auto self = weak.lock()) self->finish_stop();
-    });
-    backend->release(held_token_,
-                     [self = shared_from_this()](Result<bool>) { self->finish_stop(); });
+    release_then_finish_stop(held_token_);
     return;
   }
   if (role_ == Role::leader) {
@@ -471,11 +466,7 @@ void ElectorCore::on_stop() {
     }
     publish_status();
     emit(Event{EventType::revoked, old, RevokeReason::stopped, {}, Errc::ok, "elector stopped"});
-    std::weak_ptr<ElectorCore> weak = shared_from_this();
-    stop_timer_ = exec->after(opts.stop_timeout, [weak] {
-      if (auto self = weak.lock()) self->finish_stop();
-    });
-    backend->release(old, [self = shared_from_this()](Result<bool>) { self->finish_stop(); });
+    release_then_finish_stop(old);
     return;
   }
   if (!op_in_flight_) {
@@ -483,11 +474,21 @@ void ElectorCore::on_stop() {
   } else {
     // The running request's completion calls finish_stop (and releases a lease it won).
     stop_after_op_ = true;
-    std::weak_ptr<ElectorCore> weak = shared_from_this();
-    stop_timer_ = exec->after(opts.stop_timeout, [weak] {
-      if (auto self = weak.lock()) self->finish_stop();
-    });
+    arm_stop_timer();
   }
+}
+
+// stop() waits at most stop_timeout for the backend: then it closes the session regardless.
+void ElectorCore::arm_stop_timer() {
+  std::weak_ptr<ElectorCore> weak = shared_from_this();
+  stop_timer_ = exec->after(opts.stop_timeout, [weak] {
+    if (auto self = weak.lock()) self->finish_stop();
+  });
+}
+
+void ElectorCore::release_then_finish_stop(uint64_t token) {
+  arm_stop_timer();
+  backend->release(token, [self = shared_from_this()](Result<bool>) { self->finish_stop(); });
 }
 
 void ElectorCore::finish_stop() {

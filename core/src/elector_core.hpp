@@ -62,6 +62,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void report_error(const Status& s);
   void on_stop();
   void finish_stop();
+  void arm_stop_timer();
+  void release_then_finish_stop(uint64_t token);
   Clock::duration retry_delay();
   Clock::duration follower_delay();
   void emit(Event e);
