@@ -7,6 +7,8 @@ namespace tenure::backends::pg {
 
 namespace {
 
+constexpr size_t kMaxPrepared = 64;
+
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
   return s;
@@ -136,7 +138,9 @@ struct PgConnection::Pending {
   PgResult result;
   Status error;
   bool finished = false;
-  bool internal = false;  // setup statements: not a caller's query
+  bool internal = false;     // setup statements: not a caller's query
+  std::string preparing;     // set while the statement's PQsendPrepare is out
+  std::string prepare_only;  // setup: prepare sql under this name, do not run it
 };
 
 PgConnection::PgConnection(asio::any_io_executor ex, ConnParams params, ConnHooks hooks)
@@ -173,6 +177,12 @@ void PgConnection::script(std::string sql, milliseconds timeout, QueryHandler do
 void PgConnection::connect() {
   asio::post(ex_, [self = shared_from_this()] {
     if (!self->closed_ && self->state_ == State::idle) self->start_connect();
+  });
+}
+
+void PgConnection::set_on_lost(std::function<void(const Status&)> fn) {
+  asio::post(ex_, [self = shared_from_this(), fn = std::move(fn)]() mutable {
+    if (!self->abandoned_) self->hooks_.on_lost = std::move(fn);
   });
 }
 
@@ -382,10 +392,12 @@ void PgConnection::on_connected() {
   run_setup(0);
 }
 
-// Setup step 0 (optional) checks for a pooler; steps 1.. run hooks_.setup.
+// Setup step 0 looks for a pooler (and refuses one when asked to); then hooks_.setup runs, then
+// hooks_.prepare (direct sessions only).
 void PgConnection::run_setup(size_t i) {
-  const size_t checks = hooks_.check_direct_session ? 1 : 0;
-  if (i >= checks + hooks_.setup.size()) {
+  const size_t checks = 1;
+  const size_t prepares = direct_ ? hooks_.prepare.size() : 0;
+  if (i >= checks + hooks_.setup.size() + prepares) {
     state_ = State::ready;
     connect_timer_.cancel();
     failures_ = 0;
@@ -407,7 +419,8 @@ void PgConnection::run_setup(size_t i) {
       }
       const int64_t server_pid = r.value.i64(0, 0);
       const int key_pid = PQbackendPID(conn_);
-      if (server_pid != key_pid) {
+      direct_ = server_pid == key_pid;
+      if (!direct_ && hooks_.check_direct_session) {
         teardown(make_error(Errc::backend,
                             "PostgreSQL at " + params_.where +
                                 " is reached through a connection pooler (its backend pid " +
@@ -421,6 +434,14 @@ void PgConnection::run_setup(size_t i) {
         return;
       }
       run_setup(i + 1);
+    };
+  } else if (i >= checks + hooks_.setup.size()) {
+    p->sql = hooks_.prepare[i - checks - hooks_.setup.size()];
+    p->prepare_only = "tenure_" + std::to_string(++next_statement_);
+    p->done = [this, i, g, name = p->prepare_only, sql = p->sql](Result<PgResult> r) {
+      if (g != conn_gen_) return;
+      if (r.ok()) prepared_.emplace(sql, name);
+      run_setup(i + 1);  // a failed prepare is retried on first use
     };
   } else {
     p->sql = hooks_.setup[i - checks];
@@ -442,6 +463,17 @@ void PgConnection::send(const std::shared_ptr<Pending>& p) {
   int ok = 0;
   if (p->simple) {
     ok = PQsendQuery(conn_, p->sql.c_str());
+  } else if (!p->prepare_only.empty()) {
+    ok = PQsendPrepare(conn_, p->prepare_only.c_str(), p->sql.c_str(), 0, nullptr);
+  } else if (direct_ && !p->internal) {
+    if (auto it = prepared_.find(p->sql); it != prepared_.end())
+      return send_prepared(p, it->second);
+    // A bound on what a session keeps: tenure sends a handful of distinct statements, so this
+    // only matters if a caller ever builds SQL text per call.
+    if (prepared_.size() >= kMaxPrepared) return send_prepared(p, std::string());
+    p->preparing = "tenure_" + std::to_string(++next_statement_);
+    ok = PQsendPrepare(conn_, p->preparing.c_str(), p->sql.c_str(),
+                       static_cast<int>(p->params.size()), nullptr);
   } else {
     std::vector<const char*> vals;
     vals.reserve(p->params.size());
@@ -449,6 +481,25 @@ void PgConnection::send(const std::shared_ptr<Pending>& p) {
     ok = PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()), nullptr,
                            vals.data(), nullptr, nullptr, 0);
   }
+  if (ok == 0) {
+    teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
+                                               ": sending failed: " + trim(PQerrorMessage(conn_))),
+             state_ != State::ready, true);
+    return;
+  }
+  flush();
+  if (conn_ != nullptr) arm_read();
+}
+
+void PgConnection::send_prepared(const std::shared_ptr<Pending>& p, const std::string& name) {
+  std::vector<const char*> vals;
+  vals.reserve(p->params.size());
+  for (const auto& v : p->params) vals.push_back(v ? v->c_str() : nullptr);
+  const int ok = name.empty()
+                     ? PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()),
+                                         nullptr, vals.data(), nullptr, nullptr, 0)
+                     : PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(vals.size()),
+                                           vals.data(), nullptr, nullptr, 0);
   if (ok == 0) {
     teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
                                                ": sending failed: " + trim(PQerrorMessage(conn_))),
@@ -517,6 +568,18 @@ void PgConnection::collect() {
     if (PQisBusy(conn_) != 0) return;
     PGresult* r = PQgetResult(conn_);
     if (r == nullptr) {
+      if (!inflight_->preparing.empty()) {
+        // The prepare is done; on success the statement itself goes out on the same turn.
+        auto p = inflight_;
+        std::string name = std::move(p->preparing);
+        p->preparing.clear();
+        if (p->error.ok()) {
+          prepared_.emplace(p->sql, name);
+          p->result = PgResult();
+          send_prepared(p, name);
+          return;
+        }
+      }
       auto p = std::move(inflight_);
       inflight_.reset();
       if (p->error.ok()) {
@@ -529,6 +592,11 @@ void PgConnection::collect() {
     }
     const ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+      const char* state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      if (state != nullptr && std::string(state) == "26000") {
+        // Someone ran DEALLOCATE/DISCARD on this session: prepare again next time.
+        prepared_.clear();
+      }
       if (inflight_->error.ok()) inflight_->error = classify_result_error(params_, r);
       PQclear(r);
     } else {
@@ -553,6 +621,8 @@ void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) 
   }
   connect_timer_.cancel();
   state_ = State::idle;
+  prepared_.clear();
+  direct_ = false;
   auto inflight = std::move(inflight_);
   inflight_.reset();
   if (inflight && !inflight->internal) finish(inflight, why);

@@ -1,7 +1,13 @@
 // One asynchronous libpq connection driven by Asio: the connection's socket is watched with a
 // posix::stream_descriptor (released, never closed: libpq owns the fd), queries are queued and
-// sent one at a time with PQsendQueryParams, results read with PQconsumeInput/PQisBusy/
-// PQgetResult, notifications with PQnotifies. Every handler runs on the connection's executor.
+// sent one at a time, results read with PQconsumeInput/PQisBusy/PQgetResult, notifications with
+// PQnotifies. Every handler runs on the connection's executor.
+//
+// Parameterised statements are prepared once per server session (PQsendPrepare, then
+// PQsendQueryPrepared): planning tenure's upserts costs several times their execution. A
+// connection that reaches PostgreSQL through a pooler (found at connect: the backend pid differs
+// from the one in the connection's key data) sends them unnamed instead, because a
+// transaction-pooling proxy may run the next statement on a session that never saw the prepare.
 #pragma once
 
 #include <libpq-fe.h>
@@ -17,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "postgres/pg_config.hpp"
@@ -52,6 +59,10 @@ struct ConnHooks {
   std::function<void()> on_connected;  // after setup
   std::function<void(const Status&)> on_lost;  // an established connection was lost
   std::function<void(const std::string& channel, const std::string& payload)> on_notify;
+  // Statements prepared right after connecting (direct sessions only), so the first real use pays
+  // neither the extra round trip nor the planning on a fresh server backend. One that fails (its
+  // table does not exist yet) is prepared on first use instead.
+  std::vector<std::string> prepare;
 };
 
 class PgConnection : public std::enable_shared_from_this<PgConnection> {
@@ -68,6 +79,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Simple protocol, several statements in one implicit transaction; the last result is returned.
   void script(std::string sql, milliseconds timeout, QueryHandler done);
   void connect();  // thread-safe: connect now, without a query
+  // Thread-safe: replaces hooks.on_lost (a pooled connection changes owners). Takes effect before
+  // any query issued after this call.
+  void set_on_lost(std::function<void(const Status&)> fn);
   // Thread-safe: disconnect for good; queued queries fail with Errc::backend, no hook runs.
   void close();
   // Only when the io_context no longer runs (its shutdown): drop the server connection and every
@@ -100,6 +114,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Drops the server connection. fail_queue: also fail queries not yet sent (a failed connect).
   void teardown(const Status& why, bool fail_queue, bool run_hooks);
   void schedule_reconnect();
+  void send_prepared(const std::shared_ptr<Pending>& p, const std::string& name);
 
   asio::any_io_executor ex_;
   ConnParams params_;
@@ -116,6 +131,11 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   bool writing_ = false;
   std::deque<std::shared_ptr<Pending>> queue_;
   std::shared_ptr<Pending> inflight_;
+  // Per server session: statement text -> its prepared name. Cleared with every teardown.
+  std::unordered_map<std::string, std::string> prepared_;
+  uint64_t next_statement_ = 0;
+  bool direct_ =
+      false;  // this session is PostgreSQL's own (no pooler): prepared statements are safe
   asio::steady_timer connect_timer_;
   asio::steady_timer reconnect_timer_;
   int failures_ = 0;
