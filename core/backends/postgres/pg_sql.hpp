@@ -30,7 +30,10 @@ struct LeaseSql {
   std::string acquire;  // $1 election $2 holder $3 duration_ms $4 mode $5 steal_session $6 channel
   std::string renew;    // $1 election $2 holder $3 token $4 duration_ms $5 check_pid
   std::string release;  // $1 election $2 holder $3 token $4 channel
-  std::string read;     // $1 election
+  // Session mode: release, then (same transaction, after the row is locked) the advisory lock.
+  // $1..$4 as release, $5 lock key text.
+  std::string release_unlock;
+  std::string read;                               // $1 election
   std::string lock_try, lock_wait, lock_release;  // $1 lock key text
 };
 LeaseSql lease_sql(const Names& n);
