@@ -535,5 +535,50 @@ TEST(PostgresShared, ManyLeaseElectorsShareOneConnection) {
             "1");
 }
 
+// Session mode: a stopped elector's lock connection serves the next elector of the process (no new
+// TCP, TLS and authentication), without any advisory lock left over; a standby's connection,
+// blocked in pg_advisory_lock(), is closed rather than reused.
+TEST(PostgresShared, SessionLockConnectionIsReusedWithoutStaleLocks) {
+  std::string base;
+  REQUIRE_PG(base);
+  const std::string app = "tenure_reuse_" + std::to_string(::getpid());
+  const std::string url = with_query(base, "mode=session&application_name=" + app);
+  Pq pq(base);
+  ASSERT_TRUE(pq.ok()) << pq.error();
+  auto count = [&](const std::string& what) {
+    return pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'" +
+                  what);
+  };
+  auto advisory_locks = [&] {
+    return pq.one(
+        "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
+        "l.locktype = 'advisory' AND l.granted AND a.application_name = '" +
+        app + "'");
+  };
+  const Timing t{3000ms, 2000ms, 300ms};
+  const std::string x = unique_name("reuse");
+  auto a = start_elector(url, x, "alpha", t);
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
+  auto b = start_elector(url, x, "beta", t);  // standby: blocked in pg_advisory_lock()
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
+  EXPECT_TRUE(wait_until([&] { return count("") == "3"; }, 5s)) << count("");  // hub + 2 locks
+  ASSERT_TRUE(b.e->stop().ok());
+  EXPECT_TRUE(wait_until([&] { return count("") == "2"; }, 5s))
+      << "the standby's blocked connection must be closed, not reused: " << count("");
+  ASSERT_TRUE(a.e->stop().ok());
+  EXPECT_TRUE(wait_until([&] { return advisory_locks() == "0"; }, 5s)) << advisory_locks();
+  EXPECT_EQ(pq.one("SELECT holder FROM tenure_leases WHERE election = '" + x + "'"), "");
+
+  // A new elector on another election gets the idle connection: no third server connection.
+  const std::string y = unique_name("reuse");
+  auto c = start_elector(url, y, "gamma", t);
+  ASSERT_TRUE(c.log->wait_type(EventType::elected, 5s)) << dump(c);
+  EXPECT_EQ(count(""), "2");
+  EXPECT_EQ(advisory_locks(), "1");  // y's lock only
+  // x is free for anyone: an elector with its own connections (another URL) takes it at once.
+  auto d = start_elector(with_query(base, "mode=session"), x, "delta", t);
+  EXPECT_TRUE(d.log->wait_type(EventType::elected, 5s)) << dump(d);
+}
+
 }  // namespace
 }  // namespace tenure::testing

@@ -91,6 +91,8 @@ void PgHub::start() {
   listener_ = std::make_shared<PgListener>(cfg_.names.channel);
   ConnHooks hooks;
   hooks.setup.push_back(listener_->listen_sql());
+  const LeaseSql sql = lease_sql(cfg_.names);
+  hooks.prepare = {sql.acquire, sql.renew, sql.release, sql.read};
   hooks.keep_connected = true;
   std::weak_ptr<PgListener> wl = listener_;
   hooks.on_notify = [wl](const std::string& ch, const std::string& payload) {
@@ -110,6 +112,49 @@ void PgHub::start() {
 
 PgHub::~PgHub() {
   if (conn_) conn_->close();
+  for (auto& [key, conns] : idle_locks_)
+    for (auto& c : conns) c->close();
+}
+
+namespace {
+constexpr size_t kIdleLockConnections = 4;
+}
+
+std::shared_ptr<PgConnection> PgHub::take_lock_connection(const std::vector<std::string>& setup,
+                                                          bool refuse_pooler,
+                                                          const std::vector<std::string>& prepare,
+                                                          std::string& key) {
+  key = refuse_pooler ? "direct\n" : "any\n";
+  for (const auto& s : setup) key += s + "\n";
+  {
+    std::lock_guard<std::mutex> lk(pool_mu_);
+    auto& idle = idle_locks_[key];
+    if (!idle.empty()) {
+      auto c = std::move(idle.back());
+      idle.pop_back();
+      return c;
+    }
+  }
+  ConnHooks hooks;
+  hooks.check_direct_session = refuse_pooler;
+  hooks.setup = setup;
+  hooks.prepare = prepare;
+  auto c = std::make_shared<PgConnection>(ex_, cfg_.conn, std::move(hooks));
+  track_connection(ex_, c);
+  return c;
+}
+
+void PgHub::give_back_lock_connection(std::shared_ptr<PgConnection> conn, const std::string& key) {
+  conn->set_on_lost(nullptr);
+  // Queued behind anything still in flight (a pg_try_advisory_lock whose answer the closed
+  // session never saw): the next owner starts without a lock it does not know about. If this
+  // fails the connection is reset, which frees every lock as well.
+  conn->query("SELECT pg_advisory_unlock_all()", {}, cfg_.conn.connect_timeout,
+              [](Result<PgResult>) {});
+  std::lock_guard<std::mutex> lk(pool_mu_);
+  auto& idle = idle_locks_[key];
+  if (idle.size() >= kIdleLockConnections) return conn->close();
+  idle.push_back(std::move(conn));
 }
 
 void PgHub::ensure_schema(milliseconds timeout, std::function<void(Status)> done) {

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -31,6 +32,19 @@ class PgHub : public std::enable_shared_from_this<PgHub> {
   PgListener& listener() { return *listener_; }
   const PgConfig& config() const { return cfg_; }
 
+  // Session mode: a lock connection with this setup (statements run after every connect) and
+  // these statements prepared; an idle one given back by an earlier elector when there is one, so
+  // a new elector neither waits for TCP, TLS and authentication nor meets a cold server backend.
+  // `key` receives what give_back_lock_connection needs. Thread-safe.
+  std::shared_ptr<PgConnection> take_lock_connection(const std::vector<std::string>& setup,
+                                                     bool refuse_pooler,
+                                                     const std::vector<std::string>& prepare,
+                                                     std::string& key);
+  // Gives back a lock connection that holds no advisory lock and waits for none. Statements still
+  // queued on it run first; then every advisory lock of the session is let go (in case one of them
+  // took one), and it waits for the next elector. Thread-safe.
+  void give_back_lock_connection(std::shared_ptr<PgConnection> conn, const std::string& key);
+
   // done(status) runs on the hub's executor once the tables exist (at once when known ready).
   void ensure_schema(milliseconds timeout, std::function<void(Status)> done);
   bool schema_ready() const { return schema_ready_.load(std::memory_order_acquire); }
@@ -44,6 +58,9 @@ class PgHub : public std::enable_shared_from_this<PgHub> {
   asio::any_io_executor ex_;
   std::shared_ptr<PgConnection> conn_;
   std::shared_ptr<PgListener> listener_;
+  std::mutex pool_mu_;
+  // Idle lock connections by their setup key; at most kIdleLockConnections each.
+  std::map<std::string, std::vector<std::shared_ptr<PgConnection>>> idle_locks_;
   std::atomic<bool> schema_ready_{false};
   bool schema_running_ = false;  // hub executor only
   std::vector<std::function<void(Status)>> schema_waiters_;

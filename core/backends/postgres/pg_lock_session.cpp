@@ -17,17 +17,25 @@ LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool a
 }
 
 void LockImpl::init() {
-  ConnHooks hooks;
-  hooks.check_direct_session = !allow_proxy_;
   // The server notices a vanished client host (no FIN: power loss, partition) by TCP keepalive.
   // It must not free the lock before the old leader has stepped down (renew_deadline), so the
   // probe time stays above lease_duration.
   const long idle = std::max<long>(1, (sc_->timing.lease_duration.count() + 999) / 1000);
-  hooks.setup.push_back(
+  // A server backend blocked in pg_advisory_lock() does not read its socket, so a standby that
+  // closed its connection (stopped, or killed) would stay queued for the lock until granted it;
+  // client_connection_check_interval (PostgreSQL 14+) makes the server notice within a second.
+  const std::vector<std::string> setup = {
       "SET statement_timeout = 0; SET lock_timeout = 0; SET tcp_keepalives_idle = " +
-      std::to_string(idle) + "; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3");
+      std::to_string(idle) +
+      "; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3; "
+      "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN "
+      "set_config('client_connection_check_interval', '1000', false) END"};
+  // Prepared at connect: after a lock wait returns, the row statement runs at once.
+  const std::vector<std::string> prepare = {sql_.lock_try, sql_.lock_wait, sql_.lock_release,
+                                            sql_.acquire,  sql_.renew,     sql_.release_unlock};
+  lock_conn_ = sc_->hub->take_lock_connection(setup, !allow_proxy_, prepare, pool_key_);
   std::weak_ptr<LeaseImpl> w = shared_from_this();
-  hooks.on_lost = [w](const Status&) {
+  lock_conn_->set_on_lost([w](const Status&) {
     auto self = std::static_pointer_cast<LockImpl>(w.lock());
     if (!self) return;
     asio::post(self->sc_->io, [self] {
@@ -38,9 +46,7 @@ void LockImpl::init() {
       self->finish_pending(false);
       self->wake();
     });
-  };
-  lock_conn_ = std::make_shared<PgConnection>(sc_->io, sc_->hub->config().conn, std::move(hooks));
-  track_connection(sc_->io, lock_conn_);
+  });
 }
 
 Capabilities LockImpl::capabilities() const {
@@ -264,25 +270,29 @@ void LockImpl::renew(uint64_t token, Completion<LeaseRecord> done) {
 void LockImpl::release(uint64_t token, Completion<bool> done) {
   auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
   if (lock_ != Lock::held) return LeaseImpl::release(token, std::move(done));
-  // Row first (NOTIFY goes out with its commit), then the lock: the standby blocked on the lock
-  // wakes and finds the row free.
+  // Row and lock in one statement (see LeaseSql::release_unlock); the NOTIFY goes out with the
+  // commit. Ledger statements queued meanwhile wait (barrier) so they see the release.
   ++sc_->barrier;
   sc_->run(
-      lock_conn_, sql_.release,
-      {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel},
+      lock_conn_, sql_.release_unlock,
+      {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel,
+       lock_key_},
       sc_->request_timeout,
       [self, token, done](Result<PgResult> r) {
-        // Complete only once the lock is free too, so a standby can take over at once.
-        if (self->lock_ != Lock::held) {
+        // An advisory unlock is not undone by a rollback, so after an error (or a missing row,
+        // which the statement never unlocked) whether we still hold the lock is unknown: let go
+        // of it explicitly. A failed unlock resets the connection, which frees it as well.
+        const bool unlocked = r.ok() && r.value.rows() > 0;
+        const bool held = self->lock_ == Lock::held;
+        self->lock_ = Lock::none;
+        if (unlocked || !held) {
           self->finish_release(std::move(r), token, done);
           return self->sc_->leave_barrier();
         }
-        self->lock_ = Lock::none;
         self->sc_->run(
             self->lock_conn_, self->sql_.lock_release, {self->lock_key_},
             self->sc_->request_timeout,
             [self, r = std::move(r), token, done](Result<PgResult>) mutable {
-              // A failed unlock resets the connection, which frees the lock as well.
               self->finish_release(std::move(r), token, done);
               self->sc_->leave_barrier();
             },
@@ -292,9 +302,16 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
 }
 
 void LockImpl::close(std::function<void()> done) {
-  // Closing the connection frees the advisory lock on the server. It is queued on the same strand
-  // before `done`, so it happens before the elector (and perhaps the runtime) goes away.
-  if (lock_conn_) lock_conn_->close();
+  // A connection that may hold or wait for our lock is closed, which frees the lock on the server;
+  // the close is queued before `done`, so it happens before the elector (and perhaps the runtime)
+  // goes away. One that holds nothing goes back to the hub for the next elector.
+  if (lock_conn_) {
+    if (lock_ == Lock::none && !sc_->closed) {
+      sc_->hub->give_back_lock_connection(lock_conn_, pool_key_);
+    } else {
+      lock_conn_->close();
+    }
+  }
   lock_ = Lock::none;
   pending_timer_.cancel();
   pending_acquire_ = nullptr;

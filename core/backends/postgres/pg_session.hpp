@@ -117,6 +117,7 @@ class LockImpl : public LeaseImpl {
   LeaseRecord pending_record_;
   asio::steady_timer pending_timer_;
   std::shared_ptr<PgConnection> lock_conn_;
+  std::string pool_key_;  // where lock_conn_ goes back to (PgHub::give_back_lock_connection)
   Lock lock_ = Lock::none;
   uint64_t lock_epoch_ = 0;  // changes when the lock connection is lost
 };
