@@ -1,8 +1,10 @@
 // The public Elector: validation, the in-process identity registry, blocking waits with bounds.
 #include "tenure/elector.hpp"
 
+#include <chrono>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "asio_executor.hpp"
 #include "elector_core.hpp"
@@ -97,6 +99,20 @@ Elector::~Elector() {
   }
   if (core_->runtime) stopped.wait_for(core_->opts.stop_timeout + milliseconds(1000));
   core_->events->close();
+  release_core();
+}
+
+void Elector::release_core() {
+  // The runtime threads let go of the core right after the stop completes (the handler that
+  // finished it, a late backend answer). Wait for that, briefly, so that the core (and with it
+  // the callback and whatever it captured) is destroyed here, before ~Elector returns, and the
+  // runtime, when this was the last elector, is torn down on this thread: nothing of this elector
+  // is left running when the caller goes on, or exits.
+  if (!core_->runtime) return;
+  const auto limit = std::chrono::steady_clock::now() + milliseconds(2000);
+  while (core_.use_count() > 1 && std::chrono::steady_clock::now() < limit)
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  core_.reset();
 }
 
 Status Elector::set_callback(EventCallback cb) {

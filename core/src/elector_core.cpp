@@ -25,8 +25,14 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
                                                      "': unknown scheme '" + url.value.scheme +
                                                      "'; this build supports " + known);
   }
-  BackendContext ctx{url.value, opts.election, opts.identity, opts.timing, opts.backend_options,
-                     exec,      std::move(io)};
+  BackendContext ctx;
+  ctx.url = url.value;
+  ctx.election = opts.election;
+  ctx.identity = opts.identity;
+  ctx.timing = opts.timing;
+  ctx.options = opts.backend_options;
+  ctx.executor = exec;
+  ctx.io = std::move(io);
   std::weak_ptr<ElectorCore> weak = shared_from_this();
   ctx.report = [weak](Status st) {
     if (auto self = weak.lock())

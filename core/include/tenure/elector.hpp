@@ -87,6 +87,7 @@ class Elector {
 
  private:
   explicit Elector(std::shared_ptr<ElectorCore> core);
+  void release_core();
   std::shared_ptr<ElectorCore> core_;
   std::atomic<int> lifecycle_{0};  // 0 new, 1 started, 2 stopped: an elector runs once
 };
