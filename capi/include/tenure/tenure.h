@@ -172,7 +172,8 @@ TENURE_API tenure_err tenure_elector_resign(tenure_elector* elector);
  */
 TENURE_API tenure_err tenure_elector_ack_revoked(tenure_elector* elector);
 /*
- * Stops (bounded by stop_timeout_ms) and frees the elector; pending events are dropped.
+ * Stops (bounded by stop_timeout_ms) and frees the elector; pending events are dropped. When it
+ * returns, the callback is not running and will not run again, so its user_data may be freed.
  * From the elector's own callback: TENURE_E_IN_CALLBACK, nothing is freed.
  */
 TENURE_API tenure_err tenure_elector_destroy(tenure_elector* elector);

@@ -41,7 +41,9 @@ class Elector {
   // For unit tests: run on a caller-driven executor (ManualExecutor), memory backend only.
   static Result<std::unique_ptr<Elector>> create_with_executor(ElectorOptions options,
                                                                std::shared_ptr<Executor> executor);
-  ~Elector();  // stops (bounded by stop_timeout) and frees; events still queued are dropped
+  // Stops (bounded by stop_timeout) and frees; events still queued are dropped. Afterwards the
+  // callback is not running and is never called again (unless destroyed from inside it).
+  ~Elector();
 
   Elector(const Elector&) = delete;
   Elector& operator=(const Elector&) = delete;
