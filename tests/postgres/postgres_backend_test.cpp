@@ -580,5 +580,41 @@ TEST(PostgresShared, SessionLockConnectionIsReusedWithoutStaleLocks) {
   EXPECT_TRUE(d.log->wait_type(EventType::elected, 5s)) << dump(d);
 }
 
+// Session mode: a standby waits inside pg_advisory_lock(), and a running statement holds a
+// snapshot that holds back VACUUM. The wait is queued again every lock_timeout (here the 1 s
+// lease), so the standby's transaction is never older than that; the handover still works.
+TEST(PostgresSession, StandbyWaitNeverHoldsAnOldSnapshot) {
+  std::string base;
+  REQUIRE_PG(base);
+  const std::string app = "tenure_xmin_" + std::to_string(::getpid());
+  const std::string election = unique_name("xmin");
+  const Timing t{1000ms, 700ms, 250ms};
+  auto a = start_elector(with_query(base, "mode=session"), election, "alpha", t);
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s)) << dump(a);
+  auto b =
+      start_elector(with_query(base, "mode=session&application_name=" + app), election, "beta", t);
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
+  Pq pq(base);
+  ASSERT_TRUE(pq.ok()) << pq.error();
+  double oldest = 0;
+  int waiting_seen = 0;
+  for (auto until = Clk::now() + 3500ms; Clk::now() < until;) {
+    auto rows = pq.rows(
+        "SELECT extract(epoch FROM clock_timestamp() - xact_start) FROM pg_stat_activity WHERE "
+        "application_name = '" +
+        app + "' AND wait_event_type = 'Lock' AND backend_xmin IS NOT NULL");
+    for (auto& r : rows) {
+      ++waiting_seen;
+      oldest = std::max(oldest, std::stod(r[0]));
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GT(waiting_seen, 10) << "the standby should be seen waiting for the lock";
+  EXPECT_LT(oldest, 2.0) << "the standby's wait held a snapshot for " << oldest << " s";
+  for (const auto& e : b.log->all()) EXPECT_NE(e.type, EventType::error) << dump(b);
+  ASSERT_TRUE(a.e->stop().ok());
+  EXPECT_TRUE(b.log->wait_type(EventType::elected, 2s)) << dump(b);
+}
+
 }  // namespace
 }  // namespace tenure::testing

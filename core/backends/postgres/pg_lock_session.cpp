@@ -3,6 +3,7 @@
 // closes, and a standby blocked in pg_advisory_lock() takes over at once. The lease row is still
 // written (readable by operators, guards the ledger, carries the fencing token), and the lock
 // holder may take a row whose holder's session is gone on the same server incarnation.
+#include <algorithm>
 #include <boost/asio/post.hpp>
 
 #include "postgres/pg_ledger.hpp"
@@ -24,9 +25,13 @@ void LockImpl::init() {
   // A server backend blocked in pg_advisory_lock() does not read its socket, so a standby that
   // closed its connection (stopped, or killed) would stay queued for the lock until granted it;
   // client_connection_check_interval (PostgreSQL 14+) makes the server notice within a second.
+  // A standby's wait runs as one statement, and a running statement holds a snapshot: its xmin
+  // would hold back VACUUM in the whole database for as long as the standby waits (days, maybe).
+  // So the wait ends after lock_timeout and is queued again at once (start_wait): the snapshot it
+  // holds is never older than that.
   const std::vector<std::string> setup = {
-      "SET statement_timeout = 0; SET lock_timeout = 0; SET tcp_keepalives_idle = " +
-      std::to_string(idle) +
+      "SET statement_timeout = 0; SET lock_timeout = " + std::to_string(requeue_ms()) +
+      "; SET tcp_keepalives_idle = " + std::to_string(idle) +
       "; SET tcp_keepalives_interval = 1; SET tcp_keepalives_count = 3; "
       "SELECT CASE WHEN current_setting('server_version_num')::int >= 140000 THEN "
       "set_config('client_connection_check_interval', '1000', false) END"};
@@ -47,6 +52,10 @@ void LockImpl::init() {
       self->wake();
     });
   });
+}
+
+long LockImpl::requeue_ms() const {
+  return std::clamp<long>(sc_->timing.lease_duration.count(), 1000, 10000);
 }
 
 Capabilities LockImpl::capabilities() const {
@@ -176,6 +185,9 @@ void LockImpl::start_wait() {
           } else {
             self->wake();  // the elector calls acquire() at once
           }
+        } else if (r.status.message.find("SQLSTATE 55P03") != std::string::npos) {
+          self->lock_ = Lock::none;  // lock_timeout: queue again with a fresh snapshot
+          self->start_wait();
         } else {
           self->lock_ = Lock::none;  // retried at the next acquire
           self->finish_pending(false);

@@ -107,6 +107,8 @@ class LockImpl : public LeaseImpl {
   void renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done);
 
   void finish_pending(bool lock_granted);
+  // How long one pg_advisory_lock() wait lasts before it is queued again (lock_timeout).
+  long requeue_ms() const;
 
   bool allow_proxy_;
   std::string lock_key_;
