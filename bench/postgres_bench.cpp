@@ -2,9 +2,12 @@
 // figures next to the targets of issue 4; asserts nothing.
 //
 //   acquire   start() of a fresh elector on a free election -> its `elected` callback. Another
-//             elector on the same URL stays up, so lease mode measures the statement on the
-//             shared, already-open connection; session mode includes opening the elector's own
-//             lock connection (TCP + SCRAM authentication), which every session-mode elector needs.
+//             elector on the same URL stays up, so lease mode measures the statements on the
+//             shared, already-open connection; in session mode each elector is stopped before the
+//             next starts, so the next one reuses its lock connection (the hub keeps idle ones).
+//   acquire, new lock connection (session mode): the earlier electors keep running, so every
+//             new one opens its own lock connection (TCP, TLS, SCRAM, a fresh server process):
+//             what the first session-mode elector of a process pays.
 //   handover  in-process: the leader's stop() called -> the waiting standby's `elected` callback
 //   baseline  the server's own cost, with plain blocking libpq on one connection: SELECT 1, and
 //             a durable single-row upsert (the floor under every acquire, release and renewal:
@@ -141,6 +144,25 @@ std::vector<double> bench_acquire(const std::string& url, int n) {
     out.push_back(ms_between(t0, r.w->elected_at));
     r.e->stop();
   }
+  keeper.e->stop();
+  return out;
+}
+
+std::vector<double> bench_acquire_new_connection(const std::string& url, int n) {
+  std::vector<double> out;
+  std::vector<Running> running;
+  auto keeper = start(url, fresh("keeper"), "keeper");
+  keeper.w->wait_elected(milliseconds(5000));
+  for (int i = 0; i < n; ++i) {
+    const auto t0 = Clock::now();
+    running.push_back(start(url, fresh("acqnew"), "a"));
+    if (!running.back().w->wait_elected(milliseconds(5000))) {
+      std::fprintf(stderr, "acquire: not elected (%s)\n", running.back().w->last_error.c_str());
+      continue;
+    }
+    out.push_back(ms_between(t0, running.back().w->elected_at));
+  }
+  for (auto& r : running) r.e->stop();
   keeper.e->stop();
   return out;
 }
@@ -307,6 +329,9 @@ int main(int argc, char** argv) {
                           (session ? "mode=session" : "mode=lease");
     std::printf("mode=%s\n", session ? "session" : "lease");
     report("acquire (start -> elected)", bench_acquire(u, n_acquire), "p50 < 1 ms");
+    if (session) {
+      report("acquire, new lock connection", bench_acquire_new_connection(u, 20), "-");
+    }
     report("graceful handover", bench_handover(u, n_handover), "p50 < 5 ms");
     if (have_holder) {
       report("crash failover (kill -9)",
