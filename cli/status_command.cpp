@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "commands.hpp"
+#include "tenure/url.hpp"
 
 namespace tenure::cli {
 
@@ -70,8 +71,10 @@ int status_command(const StatusArgs& args) {
       print_error("status", std::string(errc_name(last_error.code)) + ": " + last_error.message);
       return kExitBackend;
     }
-    print_error("status", "no answer from " + args.election.backend + " within " +
-                              std::to_string(args.timeout_ms) + " ms (raise --timeout?)");
+    auto url = parse_url(args.election.backend);  // parsed before: the elector was created
+    print_error("status", "no answer from " + (url.ok() ? url.value.redacted() : "the backend") +
+                              " within " + std::to_string(args.timeout_ms) +
+                              " ms (raise --timeout?)");
     return kExitTimeout;
   }
 

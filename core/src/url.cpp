@@ -38,18 +38,51 @@ Status bad(const std::string& shown, const std::string& why) {
                                        "redis://127.0.0.1:6379)");
 }
 
-// Redact the password before the URL can appear in any message.
+// Query keys whose values are secrets (libpq's password and sslpassword pass through as query
+// parameters, for one).
+bool secret_key(std::string key) {
+  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"pass", "secret", "token"})
+    if (key.find(word) != std::string::npos) return true;
+  return false;
+}
+
+// Redact the password, and secret query values, before the URL can appear in any message.
 std::string redact_raw(const std::string& text) {
   auto scheme_end = text.find("://");
   if (scheme_end == std::string::npos) return text;
   size_t auth_start = scheme_end + 3;
   size_t auth_end = text.find_first_of("/?#", auth_start);
   if (auth_end == std::string::npos) auth_end = text.size();
+  std::string out = text;
   size_t at = text.rfind('@', auth_end);
-  if (at == std::string::npos || at < auth_start) return text;
-  size_t colon = text.find(':', auth_start);
-  if (colon == std::string::npos || colon > at) return text;
-  return text.substr(0, colon + 1) + "***" + text.substr(at);
+  if (at != std::string::npos && at >= auth_start) {
+    size_t colon = text.find(':', auth_start);
+    if (colon != std::string::npos && colon < at)
+      out = text.substr(0, colon + 1) + "***" + text.substr(at);
+  }
+  const size_t q = out.find('?');
+  if (q == std::string::npos) return out;
+  std::string redacted = out.substr(0, q + 1);
+  size_t i = q + 1;
+  while (i <= out.size()) {
+    size_t amp = out.find_first_of("&#", i);
+    if (amp == std::string::npos) amp = out.size();
+    const std::string pair = out.substr(i, amp - i);
+    const size_t eq = pair.find('=');
+    if (eq != std::string::npos && secret_key(pair.substr(0, eq)))
+      redacted += pair.substr(0, eq + 1) + "***";
+    else
+      redacted += pair;
+    if (amp >= out.size()) break;
+    redacted += out[amp];
+    if (out[amp] == '#') {
+      redacted += out.substr(amp + 1);
+      break;
+    }
+    i = amp + 1;
+  }
+  return redacted;
 }
 
 }  // namespace

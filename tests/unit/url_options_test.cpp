@@ -21,6 +21,25 @@ TEST(Url, ParsesEveryPart) {
   EXPECT_EQ(r.value.redacted(), "redis://user:***@127.0.0.1:6380/2?prefix=app%3A&x=1");
 }
 
+// Secrets passed as query parameters (libpq's password, sslpassword) never show either.
+TEST(Url, RedactsSecretQueryValues) {
+  auto r = parse_url(
+      "postgres://app@db:5432/x?sslmode=require&password=hunter2&sslpassword=k3y&application_name="
+      "a&Auth_Token=t0k#frag");
+  ASSERT_TRUE(r.ok()) << r.status.message;
+  EXPECT_EQ(r.value.redacted(),
+            "postgres://app@db:5432/x?sslmode=require&password=***&sslpassword=***&"
+            "application_name=a&Auth_Token=***#frag");
+  auto both = parse_url("redis://u:pw@h:1?password=pw2");
+  ASSERT_TRUE(both.ok());
+  EXPECT_EQ(both.value.redacted(), "redis://u:***@h:1?password=***");
+  // A malformed URL's error message is redacted the same way.
+  auto bad = parse_url("postgres://u:pw@h:notaport/db?password=pw2");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status.message.find("pw2"), std::string::npos) << bad.status.message;
+  EXPECT_EQ(bad.status.message.find(":pw@"), std::string::npos) << bad.status.message;
+}
+
 TEST(Url, FileAndIpv6) {
   auto f = parse_url("file:///var/lib/tenure");
   ASSERT_TRUE(f.ok());
