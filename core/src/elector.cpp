@@ -104,12 +104,12 @@ Elector::~Elector() {
 
 void Elector::release_core() {
   // The runtime threads let go of the core right after the stop completes (the handler that
-  // finished it, a late backend answer). Wait for that, briefly, so that the core (and with it
-  // the callback and whatever it captured) is destroyed here, before ~Elector returns, and the
-  // runtime, when this was the last elector, is torn down on this thread: nothing of this elector
-  // is left running when the caller goes on, or exits.
+  // finished it). Wait for that, briefly, so that the core (and with it the callback and whatever
+  // it captured) is normally destroyed here, before ~Elector returns, and the runtime, when this
+  // was the last elector, is torn down on this thread rather than on one that may outlive exit.
+  // A request still out to a server that does not answer keeps it longer; not waited for.
   if (!core_->runtime) return;
-  const auto limit = std::chrono::steady_clock::now() + milliseconds(2000);
+  const auto limit = std::chrono::steady_clock::now() + milliseconds(100);
   while (core_.use_count() > 1 && std::chrono::steady_clock::now() < limit)
     std::this_thread::sleep_for(std::chrono::microseconds(200));
   core_.reset();

@@ -475,7 +475,9 @@ void ElectorCore::on_stop() {
     release_then_finish_stop(old);
     return;
   }
-  if (!op_in_flight_) {
+  if (!op_in_flight_ || role_ == Role::observer) {
+    // An observer's request is a read: nothing to undo, so it is not waited for (its answer is
+    // dropped with the closed session).
     finish_stop();
   } else {
     // The running request's completion calls finish_stop (and releases a lease it won).
