@@ -5,8 +5,11 @@
 //   stop TOKEN IDENTITY PID     when it gets SIGTERM (then it exits)
 // O_APPEND writes land in one global order, so the journal shows whether two CMDs ever ran at
 // once: after "start T", no line of an older token may appear, and start tokens must grow.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -27,6 +30,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/test_support.hpp"
 
 namespace {
 
@@ -656,6 +661,57 @@ TEST_F(CliTest, UnwritableDirectoryIsBadInput) {
   fs::permissions(ro, fs::perms::owner_all);
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("not writable"), std::string::npos) << r.err;
+}
+
+// A server that accepts the connection and never answers: `status` gives up after --timeout with
+// exit 4, promptly (it does not wait for the backend's own request timeout), and the message names
+// the server without its secrets.
+TEST_F(CliTest, StatusWithoutAnswerExitsFourPromptlyWithoutSecrets) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(fd, 16), 0);  // the kernel completes handshakes; nobody ever reads
+  socklen_t len = sizeof a;
+  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const std::string port = std::to_string(ntohs(a.sin_port));
+  const auto t0 = Clock::now();
+  auto r = cli({"status", "-b", "postgres://app:s3cret@127.0.0.1:" + port + "/db?password=s3cret2",
+                "-e", "x", "--timeout", "500"});
+  const auto took = std::chrono::duration_cast<milliseconds>(Clock::now() - t0);
+  ::close(fd);
+  EXPECT_EQ(r.code, 4) << r.err;
+  EXPECT_NE(r.err.find("no answer from postgres://app:***@127.0.0.1:" + port), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("500 ms"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("s3cret"), std::string::npos) << r.err;
+  // The backend's own request timeout here is 4 s; status must not wait for it.
+  EXPECT_LT(took.count(), 3000) << r.err;
+}
+
+// Credentials the server refuses: retrying cannot fix them, so `run` and `status` end with exit 3
+// and one line naming the problem, without the password.
+TEST_F(CliTest, RefusedCredentialsExitThree) {
+  std::string url;
+  TENURE_REQUIRE_ENV("TENURE_TEST_POSTGRES_URL", url,
+                     "start a server with `tests/servers/postgres.sh start DIR && source "
+                     "DIR/postgres.env`");
+  const auto at = url.find('@');
+  const auto colon = url.rfind(':', at);
+  ASSERT_NE(at, std::string::npos);
+  const std::string bad = url.substr(0, colon + 1) + "not-the-password" + url.substr(at);
+  auto st = cli({"status", "-b", bad, "-e", "x", "--timeout", "10000"});
+  EXPECT_EQ(st.code, 3) << st.err;
+  EXPECT_NE(st.err.find("TENURE_E_AUTH_FAILED"), std::string::npos) << st.err;
+  EXPECT_EQ(st.err.find("not-the-password"), std::string::npos) << st.err;
+  auto run =
+      cli({"run", "-b", bad, "-e", "x", "--", "/bin/sh", "-c", "echo ran >> " + journal_.string()});
+  EXPECT_EQ(run.code, 3) << run.err;
+  EXPECT_NE(run.err.find("refused the credentials"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("not-the-password"), std::string::npos) << run.err;
+  EXPECT_FALSE(fs::exists(journal_)) << "CMD must not run without leadership";
 }
 
 TEST_F(CliTest, HelpForEachSubcommand) {
