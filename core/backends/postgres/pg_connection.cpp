@@ -460,46 +460,33 @@ void PgConnection::run_setup(size_t i) {
 }
 
 void PgConnection::send(const std::shared_ptr<Pending>& p) {
-  int ok = 0;
-  if (p->simple) {
-    ok = PQsendQuery(conn_, p->sql.c_str());
-  } else if (!p->prepare_only.empty()) {
-    ok = PQsendPrepare(conn_, p->prepare_only.c_str(), p->sql.c_str(), 0, nullptr);
-  } else if (direct_ && !p->internal) {
-    if (auto it = prepared_.find(p->sql); it != prepared_.end())
-      return send_prepared(p, it->second);
-    // A bound on what a session keeps: tenure sends a handful of distinct statements, so this
-    // only matters if a caller ever builds SQL text per call.
-    if (prepared_.size() >= kMaxPrepared) return send_prepared(p, std::string());
+  if (p->simple) return sent(PQsendQuery(conn_, p->sql.c_str()));
+  if (!p->prepare_only.empty())
+    return sent(PQsendPrepare(conn_, p->prepare_only.c_str(), p->sql.c_str(), 0, nullptr));
+  // A bound on what a session keeps: tenure sends a handful of distinct statements, so the limit
+  // only matters if a caller ever builds SQL text per call. Past it, statements go unnamed.
+  if (direct_ && !p->internal && !prepared_.count(p->sql) && prepared_.size() < kMaxPrepared) {
+    // Prepared first; collect() sends the statement itself once the server has it.
     p->preparing = "tenure_" + std::to_string(++next_statement_);
-    ok = PQsendPrepare(conn_, p->preparing.c_str(), p->sql.c_str(),
-                       static_cast<int>(p->params.size()), nullptr);
-  } else {
-    std::vector<const char*> vals;
-    vals.reserve(p->params.size());
-    for (const auto& v : p->params) vals.push_back(v ? v->c_str() : nullptr);
-    ok = PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()), nullptr,
-                           vals.data(), nullptr, nullptr, 0);
+    return sent(PQsendPrepare(conn_, p->preparing.c_str(), p->sql.c_str(),
+                              static_cast<int>(p->params.size()), nullptr));
   }
-  if (ok == 0) {
-    teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
-                                               ": sending failed: " + trim(PQerrorMessage(conn_))),
-             state_ != State::ready, true);
-    return;
-  }
-  flush();
-  if (conn_ != nullptr) arm_read();
+  send_statement(p);
 }
 
-void PgConnection::send_prepared(const std::shared_ptr<Pending>& p, const std::string& name) {
+void PgConnection::send_statement(const std::shared_ptr<Pending>& p) {
   std::vector<const char*> vals;
   vals.reserve(p->params.size());
   for (const auto& v : p->params) vals.push_back(v ? v->c_str() : nullptr);
-  const int ok = name.empty()
-                     ? PQsendQueryParams(conn_, p->sql.c_str(), static_cast<int>(vals.size()),
-                                         nullptr, vals.data(), nullptr, nullptr, 0)
-                     : PQsendQueryPrepared(conn_, name.c_str(), static_cast<int>(vals.size()),
-                                           vals.data(), nullptr, nullptr, 0);
+  const int n = static_cast<int>(vals.size());
+  auto it = direct_ && !p->internal ? prepared_.find(p->sql) : prepared_.end();
+  if (it != prepared_.end())
+    return sent(
+        PQsendQueryPrepared(conn_, it->second.c_str(), n, vals.data(), nullptr, nullptr, 0));
+  sent(PQsendQueryParams(conn_, p->sql.c_str(), n, nullptr, vals.data(), nullptr, nullptr, 0));
+}
+
+void PgConnection::sent(int ok) {
   if (ok == 0) {
     teardown(make_error(Errc::unreachable, "PostgreSQL at " + params_.where +
                                                ": sending failed: " + trim(PQerrorMessage(conn_))),
@@ -576,7 +563,7 @@ void PgConnection::collect() {
         if (p->error.ok()) {
           prepared_.emplace(p->sql, name);
           p->result = PgResult();
-          send_prepared(p, name);
+          send_statement(p);
           return;
         }
       }

@@ -114,7 +114,9 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Drops the server connection. fail_queue: also fail queries not yet sent (a failed connect).
   void teardown(const Status& why, bool fail_queue, bool run_hooks);
   void schedule_reconnect();
-  void send_prepared(const std::shared_ptr<Pending>& p, const std::string& name);
+  // Runs p's statement: by its prepared name when this session has one, else unnamed.
+  void send_statement(const std::shared_ptr<Pending>& p);
+  void sent(int libpq_ok);  // after a PQsend*: flush and wait for the answer, or tear down
 
   asio::any_io_executor ex_;
   ConnParams params_;
