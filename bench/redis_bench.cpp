@@ -70,7 +70,13 @@ void bench_acquire(const Args& a) {
   auto url = parse_url(a.url);
   auto exec = std::make_shared<AsioExecutor>(rt->io());
   Timing t{milliseconds(10000), milliseconds(8000), milliseconds(1000)};
-  BackendContext ctx{url.value, unique("bench-acquire"), "bench", t, {}, exec, exec->strand()};
+  BackendContext ctx;
+  ctx.url = url.value;
+  ctx.election = unique("bench-acquire");
+  ctx.identity = "bench";
+  ctx.timing = t;
+  ctx.executor = exec;
+  ctx.io = exec->strand();
   auto s = (*find_backend(url.value.scheme))(ctx);
   if (!s.ok()) {
     std::printf("acquire: %s\n", s.status.message.c_str());

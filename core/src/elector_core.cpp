@@ -1,6 +1,7 @@
 #include "elector_core.hpp"
 
 #include <chrono>
+#include <utility>
 
 namespace tenure {
 
@@ -38,6 +39,12 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
     if (auto self = weak.lock())
       self->exec->post([weak, st = std::move(st)] {
         if (auto self = weak.lock()) self->report_error(st);
+      });
+  };
+  ctx.recheck = [weak] {
+    if (auto self = weak.lock())
+      self->exec->post([weak] {
+        if (auto self = weak.lock()) self->on_recheck();
       });
   };
   auto session = (*factory)(ctx);
@@ -225,6 +232,16 @@ bool ElectorCore::paused_or_overdue() {
   return false;
 }
 
+void ElectorCore::on_recheck() {
+  if (role_ != Role::leader || stopping_) return;
+  if (op_in_flight_) {
+    recheck_pending_ = true;  // the running request may predate the loss: renew once more
+    return;
+  }
+  if (tick_) tick_->cancel();
+  on_renew_tick();
+}
+
 void ElectorCore::on_renew_tick() {
   if (role_ != Role::leader || stopping_) return;
   if (paused_or_overdue()) return;
@@ -238,6 +255,7 @@ void ElectorCore::on_renew_tick() {
 
 void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseRecord> r) {
   op_in_flight_ = false;
+  const bool recheck = std::exchange(recheck_pending_, false);
   if (epoch != epoch_ || role_ != Role::leader || stopping_) {
     if (stop_after_op_) finish_stop();
     return;
@@ -264,7 +282,8 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
     }
     // The deadline timer re-arms itself when it finds the deadline moved: no timer per renewal.
     if (paused_or_overdue()) return;
-    schedule_tick(opts.timing.retry_period, &ElectorCore::on_renew_tick);
+    schedule_tick(recheck ? Clock::duration::zero() : Clock::duration(opts.timing.retry_period),
+                  &ElectorCore::on_renew_tick);
     return;
   }
   {

@@ -47,6 +47,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void try_acquire();
   void on_acquired(uint64_t epoch, Clock::time_point t0, Result<AcquireOutcome> r);
   void become_leader(Clock::time_point t0, const LeaseRecord& rec);
+  void on_recheck();  // BackendContext::recheck
   void on_renew_tick();
   void on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseRecord> r);
   void on_deadline();
@@ -72,6 +73,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   Role role_ = Role::stopped;
   bool started_ = false, stopping_ = false, stopped_ = false;
   bool op_in_flight_ = false, pending_push_ = false;
+  bool recheck_pending_ = false;  // a recheck came while a request ran: renew right after it
   bool stop_after_op_ = false;
   // After an involuntary step-down the lease is held (not released, not re-acquired) until the
   // application acknowledges the revoked event or the safety margin passes.

@@ -616,5 +616,51 @@ TEST(PostgresSession, StandbyWaitNeverHoldsAnOldSnapshot) {
   EXPECT_TRUE(b.log->wait_type(EventType::elected, 2s)) << dump(b);
 }
 
+// Session mode: the leader's lock connection is ended while the leader lives (an operator's
+// pg_terminate_backend). The waiting standby gets the lock at once and takes the row; the old
+// leader must step down at once too, not at its next renewal (5 s away here).
+TEST(PostgresSession, LeaderWhoseSessionIsTerminatedStepsDownAtOnce) {
+  std::string base;
+  REQUIRE_PG(base);
+  const std::string election = unique_name("terminate");
+  const Timing t{10000ms, 8000ms, 5000ms};
+  auto a = start_elector(with_query(base, "mode=session"), election, "alpha", t);
+  Event ea;
+  ASSERT_TRUE(a.log->wait_type(EventType::elected, 5s, &ea)) << dump(a);
+  auto b = start_elector(with_query(base, "mode=session"), election, "beta", t);
+  ASSERT_TRUE(b.log->wait_type(EventType::leader_changed, 5s)) << dump(b);
+  std::this_thread::sleep_for(200ms);  // beta waits in pg_advisory_lock()
+  Pq pq(base);
+  ASSERT_TRUE(pq.ok()) << pq.error();
+  const std::string pid =
+      pq.one("SELECT holder_pid FROM tenure_leases WHERE election = '" + election + "'");
+  ASSERT_FALSE(pid.empty());
+  ASSERT_EQ(pq.one("SELECT pg_terminate_backend(" + pid + ")"), "t");
+  // Sample both until alpha has stepped down: how long were both leaders?
+  const auto t0 = Clk::now();
+  Clk::time_point first_both{}, last_both{};
+  while (Clk::now() - t0 < 4s) {
+    const bool la = a.e->status().is_leader, lb = b.e->status().is_leader;
+    if (la && lb) {
+      if (first_both == Clk::time_point{}) first_both = Clk::now();
+      last_both = Clk::now();
+    }
+    if (!la && lb) break;
+    std::this_thread::sleep_for(1ms);
+  }
+  Event rev;
+  ASSERT_TRUE(a.log->wait_type(EventType::revoked, 100ms, &rev))
+      << "alpha must step down well before its next renewal" << dump(a);
+  EXPECT_EQ(rev.reason, RevokeReason::lost) << rev.message;
+  Event eb;
+  ASSERT_TRUE(b.log->wait_type(EventType::elected, 2s, &eb)) << dump(b);
+  EXPECT_GT(eb.token, ea.token);
+  const auto overlap =
+      std::chrono::duration_cast<std::chrono::milliseconds>(last_both - first_both).count();
+  // Reconnecting and asking the server takes tens of milliseconds; before the recheck it was the
+  // renewal period (5 s).
+  EXPECT_LT(overlap, 1000) << "both led for " << overlap << " ms";
+}
+
 }  // namespace
 }  // namespace tenure::testing

@@ -68,6 +68,7 @@ LeaseImpl::LeaseImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub)
   sc_->timing = ctx.timing;
   sc_->request_timeout = request_timeout_for(ctx.timing);
   sc_->report = ctx.report;
+  sc_->recheck = ctx.recheck;
   sql_ = lease_sql(sc_->hub->config().names);
   ledger_ = std::make_unique<PgLedger>(sc_);
 }

@@ -45,10 +45,14 @@ void LockImpl::init() {
     if (!self) return;
     asio::post(self->sc_->io, [self] {
       if (self->sc_->closed) return;
-      // The server dropped our advisory lock with the connection.
+      // The server dropped our advisory lock with the connection. If we led, a standby may hold
+      // the lock (and take the row) right now: the elector renews at once to find out, rather
+      // than at its next retry_period.
+      const bool held = self->lock_ == Lock::held;
       self->lock_ = Lock::none;
       ++self->lock_epoch_;
       self->finish_pending(false);
+      if (held && self->sc_->recheck) self->sc_->recheck();
       self->wake();
     });
   });
@@ -265,16 +269,42 @@ void LockImpl::renew(uint64_t token, Completion<LeaseRecord> done) {
               if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
               LeaseRecord rec;
               if (r.value.rows() > 0) rec = parse_lease(r.value, 0, 0);
-              if (rec.token == token && rec.holder == self->sc_->identity) {
-                return self->deliver<LeaseRecord>(
-                    done, make_error(Errc::backend,
-                                     "the advisory lock of election '" + self->sc_->election +
-                                         "' is held by another session after a reconnect; "
-                                         "retrying"));
+              if (rec.token != token || rec.holder != self->sc_->identity) {
+                return self->deliver<LeaseRecord>(done, self->lost_status(rec, token));
               }
-              self->deliver<LeaseRecord>(done, self->lost_status(rec, token));
+              self->check_lock_owner(token, done);
             },
             self->sc_);
+      },
+      sc_);
+}
+
+void LockImpl::check_lock_owner(uint64_t token, Completion<LeaseRecord> done) {
+  // The row is still ours but another session holds the lock. If that session is the one the row
+  // names, it is our own old session, which the server has not yet seen go (a partition): the
+  // lock is still ours in effect and no standby can take it, so retry. Any other session is a
+  // standby that got the lock when ours ended (an operator's pg_terminate_backend, a reset
+  // connection): it may take the row at any moment, so we have lost.
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  sc_->run(
+      sc_->hub->conn(), sql_.lock_owner, {lock_key_, sc_->election}, sc_->request_timeout,
+      [self, token, done](Result<PgResult> r) {
+        if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
+        const bool owner_known = !r.value.is_null(0, 0);
+        if (owner_known && r.value.text(0, 0) != r.value.text(0, 1)) {
+          return self->deliver<LeaseRecord>(
+              done, make_error(Errc::lost, "the advisory lock of election '" + self->sc_->election +
+                                               "' was taken by another session (server pid " +
+                                               r.value.text(0, 0) + ") after ours ended (token " +
+                                               std::to_string(token) + ")"));
+        }
+        const std::string what = owner_known
+                                     ? "is still held by our previous server session (pid " +
+                                           r.value.text(0, 1) + ") after a reconnect"
+                                     : "was busy a moment ago and is free now";
+        self->deliver<LeaseRecord>(
+            done, make_error(Errc::backend, "the advisory lock of election '" +
+                                                self->sc_->election + "' " + what + "; retrying"));
       },
       sc_);
 }

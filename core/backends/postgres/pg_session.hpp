@@ -24,6 +24,7 @@ struct SessionCtx {
   Timing timing;
   milliseconds request_timeout{0};
   std::function<void(Status)> report;  // the elector's error-event hook for background trouble
+  std::function<void()> recheck;       // the elector's "renew now" hook (BackendContext::recheck)
   bool closed = false;                 // io strand only
   // Ordering across connections: ledger statements issued after a release (session mode sends it
   // on the lock connection) wait until it is done, so they see its effect, as they would on one
@@ -105,6 +106,7 @@ class LockImpl : public LeaseImpl {
   void start_wait();
   void unlock();
   void renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done);
+  void check_lock_owner(uint64_t token, Completion<LeaseRecord> done);
 
   void finish_pending(bool lock_granted);
   // How long one pg_advisory_lock() wait lasts before it is queued again (lock_timeout).

@@ -204,6 +204,13 @@ LeaseSql lease_sql(const Names& n) {
   s.lock_try = "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))";
   s.lock_wait = "SELECT pg_advisory_lock(hashtextextended($1::text, 0))";
   s.lock_release = "SELECT pg_advisory_unlock(hashtextextended($1::text, 0))";
+  // pg_locks shows a bigint advisory key as classid (high half) and objid (low half), objsubid 1.
+  s.lock_owner =
+      "SELECT (SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND "
+      "l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = "
+      "current_database()) AND ((l.classid::bigint << 32) | l.objid::bigint) = "
+      "hashtextextended($1::text, 0) LIMIT 1), (SELECT t.holder_pid FROM " +
+      T + " t WHERE t.election = $2::text)";
   return s;
 }
 

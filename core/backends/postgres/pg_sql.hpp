@@ -35,6 +35,9 @@ struct LeaseSql {
   std::string release_unlock;
   std::string read;                               // $1 election
   std::string lock_try, lock_wait, lock_release;  // $1 lock key text
+  // Who holds the lock ($1 lock key text) and which server session the row says holds it
+  // ($2 election): the server pid of each, NULL when none.
+  std::string lock_owner;
 };
 LeaseSql lease_sql(const Names& n);
 LeaseRecord parse_lease(const PgResult& r, int row, int offset);

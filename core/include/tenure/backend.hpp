@@ -76,6 +76,10 @@ struct BackendContext {
   // Reports trouble that is not a failed request (a degraded mode, a fallback to polling): the
   // elector turns it into an `error` event. Call it from any thread, once per distinct problem.
   std::function<void(Status)> report;
+  // Says the lease may have been lost under a leader (a session-bound lock's connection dropped):
+  // the elector renews at once instead of at its next retry_period, so a leader whose lock a
+  // standby may already hold finds out within milliseconds. Call it from any thread.
+  std::function<void()> recheck;
 };
 
 using BackendFactory =
