@@ -15,11 +15,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,9 +40,8 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "tenure/elector.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -70,7 +67,7 @@ struct Args {
   int electors = 1000;
   double idle_seconds = 20;
   std::string dir;     // parent of the scratch directory; default $TMPDIR or /tmp
-  std::string holder;  // tenure_bench_holder; default: beside this executable
+  std::string holder;  // tenure_elector_child; default: the one this build made
   std::string only;    // comma-separated phases; empty: all
   tenure::Timing follower_timing = kTiming;  // of the idle followers (an experiment knob)
   std::string idle_child;  // internal: run one idle scenario in this (fresh) process
@@ -88,7 +85,7 @@ void usage(const char* argv0) {
       "  --idle-seconds S  idle measuring window per scenario          (default 20)\n"
       "  --follower-timing L/R/P  timing of the idle followers, ms     (default 15000/10000/2000)\n"
       "  --dir PATH        where to create the scratch directory       (default $TMPDIR or /tmp)\n"
-      "  --holder PATH     the tenure_bench_holder executable          (default: beside this one)\n"
+      "  --holder PATH     the tenure_elector_child executable         (default: this build's)\n"
       "  --only LIST       phases to run, comma-separated: acquire,handover,sigterm,crash,idle\n"
       "A count of 0 skips that phase. The file system of --dir matters: every acquisition and\n"
       "release writes the lease record with fdatasync + directory fsync.\n",
@@ -233,72 +230,15 @@ void raise_fd_limit(rlim_t want) {
   ::setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-// A spawned child with its stdout on a pipe we read line by line.
-struct Child {
-  pid_t pid = -1;
-  int out = -1;
-  std::string buf;
+using tenure::tools::ChildProcess;
 
-  // The next line, or nullopt on EOF / timeout.
-  std::optional<std::string> line(Clock::duration timeout) {
-    auto deadline = Clock::now() + timeout;
-    for (;;) {
-      if (auto nl = buf.find('\n'); nl != std::string::npos) {
-        std::string l = buf.substr(0, nl);
-        buf.erase(0, nl + 1);
-        return l;
-      }
-      auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return std::nullopt;
-      pollfd p{out, POLLIN, 0};
-      if (::poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      char tmp[4096];
-      ssize_t n = ::read(out, tmp, sizeof tmp);
-      if (n <= 0) return std::nullopt;
-      buf.append(tmp, static_cast<size_t>(n));
-    }
+// posix_spawn (never fork: this process runs tenure's threads); nullptr when it cannot start.
+std::unique_ptr<ChildProcess> spawn(const std::vector<std::string>& argv) {
+  auto c = std::make_unique<ChildProcess>(argv);
+  if (!c->started()) {
+    std::fprintf(stderr, "cannot start %s\n", argv[0].c_str());
+    return nullptr;
   }
-  // Waits for a line starting with prefix; other lines go to stderr.
-  std::optional<std::string> expect(const std::string& prefix, Clock::duration timeout) {
-    auto deadline = Clock::now() + timeout;
-    while (Clock::now() < deadline) {
-      auto l = line(deadline - Clock::now());
-      if (!l) return std::nullopt;
-      if (l->rfind(prefix, 0) == 0) return l;
-      std::fprintf(stderr, "  [child %d] %s\n", pid, l->c_str());
-    }
-    return std::nullopt;
-  }
-  int reap() {
-    if (out >= 0) ::close(out);
-    out = -1;
-    int st = 0;
-    if (pid > 0) ::waitpid(pid, &st, 0);
-    pid = -1;
-    return st;
-  }
-};
-
-// posix_spawn (never fork: this process runs tenure's threads).
-std::optional<Child> spawn(const std::vector<std::string>& argv) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return std::nullopt;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 1);  // dup2 clears O_CLOEXEC on stdout
-  std::vector<char*> args;
-  for (auto& s : argv) args.push_back(const_cast<char*>(s.c_str()));
-  args.push_back(nullptr);
-  Child c;
-  int rc = ::posix_spawn(&c.pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(p[1]);
-  if (rc != 0) {
-    ::close(p[0]);
-    std::fprintf(stderr, "cannot start %s: %s\n", args[0], std::strerror(rc));
-    return std::nullopt;
-  }
-  c.out = p[0];
   return c;
 }
 
@@ -482,17 +422,13 @@ void bench_cross_process(const std::string& dir, const std::string& holder, int 
       ++st.failed;
       return;
     }
-    if (!child->expect("elected", kWait)) {
+    if (child->wait_line("elected", std::chrono::duration_cast<milliseconds>(kWait)).empty()) {
       std::fprintf(stderr, "%s: the holder was not elected\n", election.c_str());
-      ::kill(child->pid, SIGKILL);
-      child->reap();
       ++st.failed;
       continue;
     }
     auto succ = make_candidate(url, election, "successor" + std::to_string(i));
     if (!succ) {
-      ::kill(child->pid, SIGKILL);
-      child->reap();
       ++st.failed;
       continue;
     }
@@ -500,9 +436,9 @@ void bench_cross_process(const std::string& dir, const std::string& holder, int 
     if (!succ->probe->wait_leader(hid))
       std::fprintf(stderr, "%s: the successor never saw the holder\n", election.c_str());
     std::this_thread::sleep_for(milliseconds(5));  // both sides idle: no request in flight
-    int pidfd = exited ? pidfd_open(child->pid) : -1;
+    int pidfd = exited ? pidfd_open(child->pid()) : -1;
     auto t0 = Clock::now();
-    ::kill(child->pid, sig);
+    child->kill(sig);
     if (exited) {
       if (auto te = wait_exited(pidfd, kWait)) exited->add(ms_between(t0, *te));
     }
@@ -511,7 +447,7 @@ void bench_cross_process(const std::string& dir, const std::string& holder, int 
       st.add(ms_between(t0, *t1));
     else
       ++st.failed;
-    child->reap();
+    child->wait();
     succ->elector->stop();
   }
 }
@@ -641,11 +577,11 @@ IdleResult run_idle(const Args& a, const std::string& mode, const std::string& d
   if (!child) return r;
   auto budget = std::chrono::seconds(90) + std::chrono::duration_cast<std::chrono::seconds>(
                                                std::chrono::duration<double>(a.idle_seconds));
-  auto line = child->expect("IDLE", budget);
-  if (!line) ::kill(child->pid, SIGKILL);
-  child->reap();
-  if (!line) return r;
-  std::stringstream ss(line->substr(5));
+  auto line = child->wait_line("IDLE", std::chrono::duration_cast<milliseconds>(budget));
+  if (line.empty()) child->kill(SIGKILL);
+  child->wait();
+  if (line.empty()) return r;
+  std::stringstream ss(line.substr(5));
   for (std::string kv; ss >> kv;) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
@@ -715,10 +651,10 @@ int main(int argc, char** argv) {
   }
   std::string dir = buf.data();
   std::string holder = a.holder;
-  if (holder.empty()) holder = fs::path(self_exe()).parent_path() / "tenure_bench_holder";
+  if (holder.empty()) holder = TENURE_ELECTOR_CHILD;
   bool need_holder = (wanted(a, "crash") && a.crash > 0) || (wanted(a, "sigterm") && a.sigterm > 0);
   if (need_holder && ::access(holder.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "cannot run %s (build the tenure_bench_holder target or pass --holder)\n",
+    std::fprintf(stderr, "cannot run %s (build the tenure_elector_child target or pass --holder)\n",
                  holder.c_str());
     return 1;
   }

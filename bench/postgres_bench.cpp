@@ -12,7 +12,7 @@
 //   baseline  the server's own cost, with plain blocking libpq on one connection: SELECT 1, and
 //             a durable single-row upsert (the floor under every acquire, release and renewal:
 //             its commit waits for the WAL fsync)
-//   crash     SIGKILL to a leader process (tenure_bench_holder) -> the standby's `elected`
+//   crash     SIGKILL to a leader process (tenure_elector_child) -> the standby's `elected`
 //
 // Timing: lease_duration 1000 ms, renew_deadline 700 ms, retry_period 250 ms. A figure far below
 // 250 ms means the push wake-up (NOTIFY, or the blocked advisory lock) did the work, not polling.
@@ -22,8 +22,6 @@
 // DIR/postgres.env).
 #include <libpq-fe.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -37,9 +35,8 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "tenure/elector.hpp"
-
-extern char** environ;
 
 namespace {
 
@@ -188,61 +185,25 @@ std::vector<double> bench_handover(const std::string& url, int n) {
   return out;
 }
 
-pid_t spawn(const std::vector<std::string>& argv, int* out_fd) {
-  int fds[2];
-  if (::pipe(fds) != 0) return -1;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_addclose(&fa, fds[0]);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &fa, nullptr, args.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  *out_fd = fds[0];
-  return pid;
-}
-
-bool read_line_starting(int fd, const char* prefix) {
-  std::string line;
-  char c;
-  while (::read(fd, &c, 1) == 1) {
-    if (c != '\n') {
-      line += c;
-      continue;
-    }
-    if (line.rfind(prefix, 0) == 0) return true;
-    if (line.rfind("error", 0) == 0) std::fprintf(stderr, "holder: %s\n", line.c_str());
-    line.clear();
-  }
-  return false;
-}
-
 std::vector<double> bench_crash(const std::string& url, const std::string& holder, int n) {
   std::vector<double> out;
   for (int i = 0; i < n; ++i) {
     const std::string el = fresh("crash");
-    int fd = -1;
-    pid_t pid = spawn({holder, url, el, "holder", std::to_string(kTiming.lease_duration.count()),
-                       std::to_string(kTiming.renew_deadline.count()),
-                       std::to_string(kTiming.retry_period.count())},
-                      &fd);
-    if (pid <= 0 || !read_line_starting(fd, "elected")) {
+    tenure::tools::ChildProcess holder_proc({holder, url, el, "holder",
+                                             std::to_string(kTiming.lease_duration.count()),
+                                             std::to_string(kTiming.renew_deadline.count()),
+                                             std::to_string(kTiming.retry_period.count())});
+    if (!holder_proc.started() || holder_proc.wait_line("elected", milliseconds(10000)).empty()) {
       std::fprintf(stderr, "crash: holder did not lead\n");
-      if (pid > 0) ::kill(pid, SIGKILL), ::waitpid(pid, nullptr, 0);
-      ::close(fd);
+      for (const auto& l : holder_proc.lines()) std::fprintf(stderr, "  holder: %s\n", l.c_str());
       continue;
     }
     auto b = start(url, el, "standby");
     if (!b.w->wait_leader("holder", milliseconds(5000))) continue;
     std::this_thread::sleep_for(milliseconds(50));
     const auto t0 = Clock::now();
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    ::close(fd);
+    holder_proc.kill(SIGKILL);
+    holder_proc.wait();
     if (!b.w->wait_elected(milliseconds(10000))) {
       std::fprintf(stderr, "crash: standby not elected\n");
       continue;
@@ -286,10 +247,7 @@ void baseline(const std::string& url, int n) {
 int main(int argc, char** argv) {
   std::string url;
   int n_acquire = 200, n_handover = 100, n_crash = 10;
-  std::string holder =
-      (std::filesystem::path(std::filesystem::read_symlink("/proc/self/exe")).parent_path() /
-       "tenure_bench_holder")
-          .string();
+  std::string holder = TENURE_ELECTOR_CHILD;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&] { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };

@@ -2,12 +2,11 @@
 // asserts nothing.
 //   acquire    one backend acquire (one Lua round trip), then release: p50/p99 of the acquire
 //   handover   leader stop() (releases) -> the standby's `elected` callback (pub/sub): p50/p99
-//   crash      SIGKILL of a tenure_bench_holder process -> the successor's `elected` (lease 1 s)
+//   crash      SIGKILL of a tenure_elector_child process -> the successor's `elected` (lease 1 s)
 //   many       N electors (own elections) renewing every 1 s: CPU of this process and of Redis
 // Usage: redis_bench [--url URL] [--acquire N] [--handover N] [--crash N] [--electors N]
 //                    [--window S] [--holder PATH] [--only acquire|handover|crash|many]
 #include <pthread.h>
-#include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -28,11 +27,10 @@
 #include <vector>
 
 #include "asio_executor.hpp"
+#include "child_process.hpp"
 #include "runtime.hpp"
 #include "tenure/backend.hpp"
 #include "tenure/elector.hpp"
-
-extern char** environ;
 
 using namespace std::chrono;
 using namespace tenure;
@@ -194,67 +192,13 @@ void bench_handover(const Args& a) {
 }
 
 // ---- crash failover: SIGKILL a holder process --------------------------------------------------
-struct Child {
-  pid_t pid = -1;
-  int fd = -1;
-  std::string buf;
-  std::string wait_line(const std::string& prefix, milliseconds limit) {
-    auto end = steady_clock::now() + limit;
-    for (;;) {
-      size_t nl;
-      while ((nl = buf.find('\n')) != std::string::npos) {
-        std::string line = buf.substr(0, nl);
-        buf.erase(0, nl + 1);
-        if (line.rfind(prefix, 0) == 0) return line;
-        if (line.rfind("error", 0) == 0) std::fprintf(stderr, "holder: %s\n", line.c_str());
-      }
-      auto left = duration_cast<milliseconds>(end - steady_clock::now()).count();
-      if (left <= 0) return "";
-      fd_set set;
-      FD_ZERO(&set);
-      FD_SET(fd, &set);
-      timeval tv{left / 1000, static_cast<suseconds_t>((left % 1000) * 1000)};
-      if (::select(fd + 1, &set, nullptr, nullptr, &tv) <= 0) continue;
-      char tmp[512];
-      ssize_t n = ::read(fd, tmp, sizeof tmp);
-      if (n <= 0) return "";
-      buf.append(tmp, static_cast<size_t>(n));
-    }
-  }
-  ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
-    }
-    if (fd >= 0) ::close(fd);
-  }
-};
-
-std::unique_ptr<Child> spawn(std::vector<std::string> argv) {
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) != 0) return nullptr;
-  auto c = std::make_unique<Child>();
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p[1], 1);
-  std::vector<char*> args;
-  for (auto& s : argv) args.push_back(s.data());
-  args.push_back(nullptr);
-  int rc = ::posix_spawn(&c->pid, args[0], &fa, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(p[1]);
-  c->fd = p[0];
-  if (rc != 0) return nullptr;
-  return c;
-}
-
 void bench_crash(const Args& a) {
   const Timing t{milliseconds(1000), milliseconds(700), milliseconds(200)};
   std::vector<double> ms;
   for (int i = 0; i < a.crash; ++i) {
     auto election = unique("bench-crash");
-    auto child = spawn({a.holder, a.url, election, "holder", "1000", "700", "200"});
-    if (!child || child->wait_line("elected", seconds(10)).empty()) {
+    tenure::tools::ChildProcess child({a.holder, a.url, election, "holder", "1000", "700", "200"});
+    if (!child.started() || child.wait_line("elected", seconds(10)).empty()) {
       std::printf("crash: the holder %s was not elected\n", a.holder.c_str());
       return;
     }
@@ -277,7 +221,7 @@ void bench_crash(const Args& a) {
     // Vary the moment of the kill within the renew period.
     std::this_thread::sleep_for(milliseconds(37 * i % 200));
     auto t0 = steady_clock::now();
-    ::kill(child->pid, SIGKILL);
+    child.kill(SIGKILL);
     auto f = elected.get_future();
     if (f.wait_for(seconds(10)) != std::future_status::ready) {
       std::printf("crash %d: no successor within 10 s\n", i);
@@ -419,10 +363,7 @@ int main(int argc, char** argv) {
                  "tests/servers/redis.sh start DIR; source DIR/redis.env)\n");
     return 2;
   }
-  if (a.holder.empty()) {
-    std::string self = argv[0];
-    a.holder = self.substr(0, self.rfind('/') + 1) + "tenure_bench_holder";
-  }
+  if (a.holder.empty()) a.holder = TENURE_ELECTOR_CHILD;
   std::printf("redis_bench against %s\n", a.url.c_str());
   if (a.only.empty() || a.only == "acquire") bench_acquire(a);
   if (a.only.empty() || a.only == "handover") bench_handover(a);

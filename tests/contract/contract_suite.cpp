@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "../support/backend_sessions.hpp"
-#include "../support/child_process.hpp"
 #include "../support/test_support.hpp"
 
 namespace tenure::testing {
@@ -188,7 +187,7 @@ TEST_P(BackendContract, ObserverSeesChanges) {
 TEST_P(BackendContract, CrashedLeaderIsReplaced) {
   if (!GetParam().cross_process) GTEST_SKIP() << "in-process backend: no other process to kill";
   const char* child = std::getenv("TENURE_TEST_CHILD");
-  ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_test_child binary";
+  ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_elector_child binary";
   auto election = unique_name("crash");
   auto& t = GetParam().timing;
   std::vector<std::string> argv = {child,

@@ -4,7 +4,7 @@
 //   INSTANTIATE_TEST_SUITE_P(Redis, BackendContract, ::testing::Values(redis_target()),
 //                            [](auto& info) { return info.param.name; });
 //
-// Kill -9 tests run the elector in a separate process (tenure_test_child, path in
+// Kill -9 tests run the elector in a separate process (tenure_elector_child, path in
 // TENURE_TEST_CHILD): never fork() a test process that already runs tenure's threads.
 #pragma once
 

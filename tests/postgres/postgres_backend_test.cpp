@@ -17,7 +17,6 @@
 #include <thread>
 
 #include "pg_test_support.hpp"
-#include "support/child_process.hpp"
 #include "tenure/elector.hpp"
 
 namespace tenure::testing {

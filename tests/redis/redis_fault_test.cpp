@@ -5,7 +5,6 @@
 #include <thread>
 
 #include "redis_test_support.hpp"
-#include "support/child_process.hpp"
 
 namespace tenure::testing::redis {
 namespace {
@@ -161,7 +160,7 @@ TEST(RedisFaults, PubSubResubscribesAfterRestart) {
 TEST(RedisFaults, KilledLeaderProcessIsReplacedAfterItsLease) {
   TENURE_REQUIRE_REDIS();
   const char* child = std::getenv("TENURE_TEST_CHILD");
-  ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_test_child binary";
+  ASSERT_TRUE(child) << "TENURE_TEST_CHILD must name the tenure_elector_child binary";
   const Timing t{milliseconds(1000), milliseconds(700), milliseconds(200)};
   auto election = unique_name("kill9");
   ChildProcess leader(

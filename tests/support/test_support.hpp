@@ -13,9 +13,12 @@
 #include <thread>
 #include <vector>
 
+#include "child_process.hpp"
 #include "tenure/elector.hpp"
 
 namespace tenure::testing {
+
+using tools::ChildProcess;
 
 using namespace std::chrono_literals;
 

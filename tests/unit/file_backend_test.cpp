@@ -6,7 +6,6 @@
 
 #include <fstream>
 
-#include "../support/child_process.hpp"
 #include "../support/test_support.hpp"
 #include "file/file_backend.hpp"
 #include "file/file_store.hpp"

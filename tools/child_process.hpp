@@ -1,5 +1,5 @@
-// Runs tenure_test_child (or any program) as a separate process with its stdout read line by
-// line on a thread, so tests can kill -9 a leader that lives in another process.
+// Runs tenure_elector_child (or any program) as a separate process with its stdout read line by
+// line on a thread, so tests and benchmarks can kill -9 a leader that lives in another process.
 #pragma once
 
 #include <signal.h>
@@ -19,7 +19,7 @@
 
 extern char** environ;
 
-namespace tenure::testing {
+namespace tenure::tools {
 
 class ChildProcess {
  public:
@@ -102,4 +102,4 @@ class ChildProcess {
   size_t cursor_ = 0;
 };
 
-}  // namespace tenure::testing
+}  // namespace tenure::tools

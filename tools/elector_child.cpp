@@ -1,7 +1,10 @@
-// A separate process running one elector, for kill -9 and pause tests (a test must not fork a
-// process that already runs tenure's threads). Prints one line per event to stdout:
+// One elector in a process of its own, for the tests' and benchmarks' kill -9, pause and
+// cross-process handover cases (a process that runs tenure's threads must posix_spawn it, never
+// fork). Prints one line per event to stdout:
 //   elected TOKEN | revoked REASON | leader IDENTITY TOKEN | error CODE MESSAGE
-// Usage: tenure_test_child URL ELECTION IDENTITY LEASE_MS RENEW_MS RETRY_MS [backend.k=v ...]
+// and "stopped" after SIGTERM/SIGINT, which stops the elector (releasing a lease it holds).
+// Usage: tenure_elector_child URL ELECTION IDENTITY LEASE_MS RENEW_MS RETRY_MS [backend.k=v ...]
+#include <pthread.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -31,17 +34,19 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  // Blocked before Elector::create starts tenure's threads, which inherit the mask: the signals
+  // then reach only the sigwait below.
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
   auto e = tenure::Elector::create(o);
   if (!e.ok()) {
     std::printf("error %s %s\n", tenure::errc_name(e.status.code), e.status.message.c_str());
     std::fflush(stdout);
     return 3;
   }
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);  // before tenure starts its threads
   e.value->set_callback([](const tenure::Event& ev) {
     switch (ev.type) {
       case tenure::EventType::elected:
@@ -60,7 +65,11 @@ int main(int argc, char** argv) {
     }
     std::fflush(stdout);
   });
-  if (auto s = e.value->start(); !s.ok()) return 3;
+  if (auto s = e.value->start(); !s.ok()) {
+    std::printf("error %s %s\n", tenure::errc_name(s.code), s.message.c_str());
+    std::fflush(stdout);
+    return 3;
+  }
   int sig = 0;
   sigwait(&set, &sig);
   e.value->stop();
