@@ -36,6 +36,18 @@ class ElectorFsm : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status.message;
     return std::move(r.value);
   }
+  // "a" leads and "b" waits as its standby; the events of getting there are drained.
+  std::pair<std::unique_ptr<Elector>, std::unique_ptr<Elector>> leader_and_standby() {
+    auto a = make("a");
+    auto b = make("b");
+    a->start();
+    exec_->run_ready();
+    b->start();
+    exec_->run_ready();
+    drain(*a);
+    drain(*b);
+    return {std::move(a), std::move(b)};
+  }
   // All events queued so far.
   static std::vector<Event> drain(Elector& e) {
     std::vector<Event> out;
@@ -131,14 +143,7 @@ TEST_F(ElectorFsm, RenewFailuresUpToDeadlineThenStepDownBeforeExpiry) {
 }
 
 TEST_F(ElectorFsm, LeaseHeldAfterInvoluntaryStepDownUntilAcknowledged) {
-  auto a = make("a");
-  auto b = make("b");
-  a->start();
-  exec_->run_ready();
-  b->start();
-  exec_->run_ready();
-  drain(*a);
-  drain(*b);
+  auto [a, b] = leader_and_standby();
   set_memory_fault(ns_, election_, MemoryFault::fail);
   exec_->advance(milliseconds(2001));
   ASSERT_FALSE(a->status().is_leader);
@@ -185,14 +190,7 @@ TEST_F(ElectorFsm, HungRenewalStillStepsDownAtDeadline) {
 }
 
 TEST_F(ElectorFsm, StopReleasesAndStandbyTakesOverAtOnce) {
-  auto a = make("a");
-  auto b = make("b");
-  a->start();
-  exec_->run_ready();
-  b->start();
-  exec_->run_ready();
-  drain(*a);
-  drain(*b);
+  auto [a, b] = leader_and_standby();
   a->stop();
   exec_->run_ready();  // no time passes: the push, not a retry, wakes b
   exec_->advance(milliseconds(1));
@@ -274,14 +272,7 @@ TEST_F(ElectorFsm, PausedLeaderStepsDownBeforeAnythingElse) {
 }
 
 TEST_F(ElectorFsm, ResignHandsOverAndSitsOut) {
-  auto a = make("a");
-  auto b = make("b");
-  a->start();
-  exec_->run_ready();
-  b->start();
-  exec_->run_ready();
-  drain(*a);
-  drain(*b);
+  auto [a, b] = leader_and_standby();
   a->resign();
   exec_->advance(milliseconds(2));
   auto ea = drain(*a);
