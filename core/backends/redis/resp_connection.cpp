@@ -1,5 +1,7 @@
 #include "redis/resp_connection.hpp"
 
+#include "tenure/local_file.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/bind_executor.hpp>
@@ -196,7 +198,10 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
     } else {
       sslctx->set_verify_mode(ssl::verify_peer, ec);
       if (!cfg.tls_ca.empty()) {
-        sslctx->load_verify_file(cfg.tls_ca, ec);
+        // Read by us, not by OpenSSL: read_regular_file refuses a FIFO instead of blocking.
+        auto pem = read_regular_file("tls_ca", cfg.tls_ca);
+        if (!pem.ok()) return pem.status;
+        sslctx->add_certificate_authority(asio::buffer(pem.value), ec);
         if (ec)
           return make_error(Errc::invalid_argument,
                             "cannot load the TLS CA file '" + cfg.tls_ca +
@@ -210,12 +215,16 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
         return make_error(
             Errc::invalid_argument,
             "a TLS client certificate needs both backend options tls_cert and tls_key");
-      sslctx->use_certificate_chain_file(cfg.tls_cert, ec);
+      auto cert = read_regular_file("tls_cert", cfg.tls_cert);
+      if (!cert.ok()) return cert.status;
+      auto key = read_regular_file("tls_key", cfg.tls_key);
+      if (!key.ok()) return key.status;
+      sslctx->use_certificate_chain(asio::buffer(cert.value), ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client certificate '" +
                                                       cfg.tls_cert +
                                                       "' (tls_cert): " + ec.message());
-      sslctx->use_private_key_file(cfg.tls_key, ssl::context::pem, ec);
+      sslctx->use_private_key(asio::buffer(key.value), ssl::context::pem, ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client key '" + cfg.tls_key +
                                                       "' (tls_key): " + ec.message());
