@@ -347,10 +347,6 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   known_ = false;  // until we read the record again
   publish_status();
   emit(Event{EventType::revoked, old_token, reason, {}, Errc::ok, why});
-  if (reason == RevokeReason::lost) {
-    schedule_tick(retry_delay(), &ElectorCore::try_acquire);
-    return;
-  }
   if (reason == RevokeReason::released) {
     release_then_retry(old_token);
     return;
@@ -358,6 +354,9 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   // An involuntary step-down: the application is only now told to stop its work. Keep the lease
   // (neither release nor re-acquire) until it says it has stopped (ack_revoked) or, at most, for
   // the safety margin it was promised, so a successor never starts while our work still drains.
+  // A lost lease is handled alike: a backend may make a successor wait for our release (a
+  // PostgreSQL session-mode lock that ended with its connection), and the token-checked release
+  // is harmless where the lease has moved on already.
   release_held_ = true;
   held_token_ = old_token;
   std::weak_ptr<ElectorCore> weak = shared_from_this();
