@@ -66,6 +66,7 @@ for v in "${variants[@]}"; do
     # Its own clang build tree; a bounded run so a regression in a parser is caught.
     echo "== fuzz: building and running the libFuzzer targets"
     bash "$root/tests/fuzz/run.sh" "${TENURE_FUZZ_SECONDS:-20}" || failed+=("fuzz")
+    stage_done "fuzz build and runs"
     continue
   fi
   case $v in

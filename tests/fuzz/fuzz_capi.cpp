@@ -34,8 +34,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   for (size_t i = 0; i + 1 < parts.size(); i += 2) {
     std::memset(err, 'x', sizeof err);
-    tenure_options_set(o, parts[i].c_str(), parts[i + 1].c_str(), errlen ? err : nullptr, errlen);
-    check_nul();
+    if (tenure_options_set(o, parts[i].c_str(), parts[i + 1].c_str(), errlen ? err : nullptr,
+                           errlen) != TENURE_OK)
+      check_nul();  // written on failure only
   }
   tenure_options_set(o, "backend", "memory://fuzz", nullptr, 0);
   tenure_elector* e = nullptr;

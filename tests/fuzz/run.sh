@@ -29,7 +29,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 work=$(mktemp -d /tmp/tenure-fuzz-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 failed=()
-for t in url records capi; do
+for t in url records resp capi; do
   echo "== fuzz_$t: ${seconds} s"
   mkdir -p "$work/$t"
   if ! (cd "$work" && "$build/tests/fuzz/fuzz_$t" -max_total_time="$seconds" -print_final_stats=1 \

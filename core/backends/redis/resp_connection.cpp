@@ -56,9 +56,7 @@ std::string ConnConfig::pool_key() const {
          std::to_string(connect_timeout.count()) + "|" + std::to_string(command_timeout.count());
 }
 
-namespace {
-
-Reply convert(const redisReply* r) {
+Reply reply_from_hiredis(const redisReply* r) {
   Reply out;
   switch (r->type) {
     case REDIS_REPLY_STRING:
@@ -80,13 +78,16 @@ Reply convert(const redisReply* r) {
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::array;
       out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+      for (size_t i = 0; i < r->elements; ++i)
+        out.elements.push_back(reply_from_hiredis(r->element[i]));
       break;
     default:
       out.type = Reply::Type::nil;
   }
   return out;
 }
+
+namespace {
 
 std::string format_command(const std::vector<std::string>& argv) {
   std::vector<const char*> ptrs;
@@ -580,7 +581,7 @@ void RespConnection::on_bytes(const char* data, size_t n) {
       return;
     }
     if (!raw) return;
-    Reply r = convert(static_cast<redisReply*>(raw));
+    Reply r = reply_from_hiredis(static_cast<redisReply*>(raw));
     freeReplyObject(raw);
     dispatch(std::move(r));
     if (gen != gen_) return;  // dispatch failed the connection
