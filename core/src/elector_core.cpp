@@ -183,6 +183,7 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
                                                        "every candidate its own identity"));
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
+  if (r.value.retry_in.count() >= 0) delay = std::min<Clock::duration>(delay, r.value.retry_in);
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::try_acquire);
 }
