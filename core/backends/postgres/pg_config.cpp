@@ -2,9 +2,14 @@
 
 #include <libpq-fe.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <map>
+#include <mutex>
+#include <random>
 #include <set>
 
 namespace tenure::backends::pg {
@@ -36,6 +41,21 @@ bool parse_bool(const std::string& v, bool& out) {
 }
 
 }  // namespace
+
+std::string process_tag() {
+  static std::mutex mu;
+  static pid_t pid = 0;
+  static std::string tag;
+  std::lock_guard lock(mu);
+  if (pid != getpid()) {  // first use, or a forked child: a tag of its own
+    pid = getpid();
+    std::random_device rd;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "#%08x%08x", rd(), rd());
+    tag = buf;
+  }
+  return tag;
+}
 
 std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
 
@@ -114,7 +134,13 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
   if (Status s = derive_names(cfg.names); !s.ok()) return s;
 
   // Defaults that suit leader election; any of them can be overridden in the URL.
-  kw.try_emplace("application_name", "tenure");
+  // application_name carries a tag of this process (the name given in the URL, or "tenure", then
+  // the tag): a session-mode standby asks pg_stat_activity whether a holder's process still has a
+  // session before it takes over that holder's lease (see LeaseSql::acquire).
+  std::string app;
+  for (char c : kw.count("application_name") ? kw["application_name"] : std::string("tenure"))
+    if (c >= 0x20 && c < 0x7f && app.size() < 40) app += c;
+  kw["application_name"] = app + " " + process_tag();
   kw.try_emplace("keepalives", "1");
   kw.try_emplace("keepalives_idle", "5");
   kw.try_emplace("keepalives_interval", "2");

@@ -48,6 +48,9 @@ inline constexpr const char* kTenureKeys[] = {"mode", "schema", "table", "runs_t
 Result<PgConfig> parse_config(const BackendContext& ctx);
 Status derive_names(Names& n);
 
+// "#" and 16 hex digits, random, one per process (a forked child gets a new one).
+std::string process_tag();
+
 // SQL identifier quoting for validated names (they need no escaping, but quoting keeps case).
 std::string quote_ident(const std::string& name);
 
