@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "postgres/pg_config.hpp"
+#include "postgres/pg_connect_gate.hpp"
 #include "tenure/errors.hpp"
 
 namespace tenure::backends::pg {
@@ -149,10 +150,16 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   asio::steady_timer connect_timer_;
   asio::steady_timer reconnect_timer_;
   int failures_ = 0;
+  // Shared with every connection to the same server, database and user: backoff while the
+  // server refuses connections for its connection limit.
+  std::shared_ptr<ConnectGate> gate_;
 };
 
-// Error classification, shared by the connection and the statements.
+// Error classification, shared by the connection and the statements. A connect error message is
+// libpq's, with verbosity PQERRORS_VERBOSE (so it carries the server's SQLSTATE).
 Status classify_connect_error(const ConnParams& p, const std::string& libpq_message);
+// The refusal for SQLSTATE 53300 (too many connections), naming the limit the server gave.
+Status connection_limit_error(const ConnParams& p, const std::string& server_message);
 Status classify_result_error(const ConnParams& p, const PGresult* r);
 
 }  // namespace tenure::backends::pg
