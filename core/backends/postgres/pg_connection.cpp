@@ -255,6 +255,7 @@ void PgConnection::close() {
 }
 
 void PgConnection::abandon() {
+  if (state_ == State::connecting && !abandoned_) gate_->on_failed(probe_);
   abandoned_ = true;
   closed_ = true;
   ++sock_gen_;
@@ -318,7 +319,10 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
       break;
     }
   }
-  const char* why = state_ == State::connecting
+  const char* why = state_ == State::waiting
+                        ? " (waiting for a turn to connect: other connections to this server are "
+                          "being set up)"
+                    : state_ == State::connecting
                         ? " (still connecting: TCP, TLS or authentication is slow)"
                     : state_ == State::setup ? " (connected, still setting the session up)"
                     : state_ == State::ready ? " (queued behind slower statements)"
@@ -354,10 +358,22 @@ void PgConnection::kick() {
 void PgConnection::start_connect() {
   // The server refused connections for its limit a moment ago: fail at once with that refusal,
   // without a round trip, until the backoff lets one connection probe.
-  if (auto refused = gate_->admit()) {
-    teardown(*refused, true, false);
+  std::weak_ptr<PgConnection> weak = shared_from_this();
+  auto admission = gate_->admit([weak] {
+    auto self = weak.lock();
+    if (!self) return false;
+    asio::post(self->ex_, [self] { self->on_turn(); });
+    return true;
+  });
+  if (admission.refused) {
+    teardown(*admission.refused, true, false);
     return;
   }
+  if (admission.wait) {
+    state_ = State::waiting;
+    return;
+  }
+  probe_ = admission.probe;
   state_ = State::connecting;  // from here, teardown reports the attempt's outcome to the gate
   std::vector<const char*> keys, vals;
   for (const auto& [k, v] : params_.keywords) {
@@ -396,6 +412,15 @@ void PgConnection::start_connect() {
         }
       });
   connect_step(PGRES_POLLING_WRITING);
+}
+
+void PgConnection::on_turn() {
+  if (closed_ || state_ != State::waiting) {
+    gate_->pass_turn();
+    return;
+  }
+  state_ = State::idle;
+  start_connect();
 }
 
 void PgConnection::update_socket(bool force) {
@@ -457,7 +482,7 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
 
 void PgConnection::on_connected() {
   PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
-  gate_->on_connected();
+  gate_->on_connected(probe_);
   update_socket(true);
   if (PQsetnonblocking(conn_, 1) != 0) {
     teardown(make_error(Errc::internal, "libpq refused non-blocking mode"), true, false);
@@ -673,9 +698,9 @@ void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) 
   const bool was_ready = state_ == State::ready;
   if (state_ == State::connecting) {  // an admitted attempt ended without a session
     if (why.code == Errc::connection_limit)
-      gate_->on_refused(why);
+      gate_->on_refused(probe_, why);
     else
-      gate_->on_failed();
+      gate_->on_failed(probe_);
   }
   ++sock_gen_;
   ++conn_gen_;

@@ -101,11 +101,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
  private:
   struct Pending;
-  enum class State { idle, connecting, setup, ready };
+  // waiting: for a connect turn from the gate (too many connects to this server under way).
+  enum class State { idle, waiting, connecting, setup, ready };
 
   void enqueue(std::shared_ptr<Pending> p);
   void kick();
   void start_connect();
+  void on_turn();  // the gate lets a waiting connect go
   void connect_step(PostgresPollingStatusType st);
   void on_connected();
   void run_setup(size_t i);
@@ -153,6 +155,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Shared with every connection to the same server, database and user: backoff while the
   // server refuses connections for its connection limit.
   std::shared_ptr<ConnectGate> gate_;
+  bool probe_ = false;  // the current attempt is the gate's probe
 };
 
 // Error classification, shared by the connection and the statements. A connect error message is
