@@ -1,0 +1,44 @@
+// The short form of the fault suite, one ctest test per backend and fault (faults.BACKEND.FAULT):
+// one trial with short timings, asserting the invariant and generous failover bounds.
+// Exit 0: passed; 77: skipped (the server is not configured; under CI=true that fails instead);
+// 1: a violation or an error.
+// Usage: tenure_fault_test CLI WRITER BACKEND FAULT
+#include <csignal>
+#include <cstdlib>
+#include <string>
+
+#include "fault_trial.hpp"
+#include "trial_report.hpp"
+
+using namespace tenure::faults;
+
+int main(int argc, char** argv) {
+  if (argc != 5) {
+    std::fprintf(stderr, "usage: %s CLI WRITER BACKEND FAULT\n", argv[0]);
+    return 2;
+  }
+  auto backend = parse_backend(argv[3]);
+  auto fault = parse_fault(argv[4]);
+  if (!backend || !fault || !applies(*backend, *fault)) {
+    std::fprintf(stderr, "%s: no such backend/fault pair: %s %s\n", argv[0], argv[3], argv[4]);
+    return 2;
+  }
+  std::signal(SIGPIPE, SIG_IGN);
+  TrialConfig cfg;
+  cfg.backend = *backend;
+  cfg.fault = *fault;
+  cfg.cli = argv[1];
+  cfg.writer = argv[2];
+  cfg.keep_dir = std::getenv("TENURE_FAULTS_KEEP") != nullptr;  // logs of passed trials too
+  TrialResult r = run_trial(cfg);
+  print_trial(stdout, cfg, r);
+  if (!r.skipped.empty()) {
+    const char* ci = std::getenv("CI");
+    if (ci && std::string(ci) == "true") {
+      std::printf("CI=true: a missing server fails\n");
+      return 1;
+    }
+    return 77;
+  }
+  return r.passed() ? 0 : 1;
+}
