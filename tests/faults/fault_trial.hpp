@@ -34,6 +34,9 @@ std::optional<Backend> parse_backend(const std::string& s);
 std::optional<Fault> parse_fault(const std::string& s);
 // The file backend has no network: only freeze and kill9 apply to it.
 bool applies(Backend b, Fault f);
+// The backend's request timeout at cfg's timing (its documented default), 0 for the file backend.
+struct TrialConfig;
+int request_timeout_ms(const TrialConfig& cfg);
 // Faults after which the leader cannot keep office: a new term must start within the bound.
 bool must_fail_over(Fault f);
 
@@ -65,6 +68,7 @@ struct TrialResult {
   double max_gap_ms = 0;                // longest time without writes from the fault to the end
   double stale_after_thaw_ms = -1;      // freeze: last stale write after SIGCONT; -1: none
   bool resumed = false;                 // a write in the last second before the end
+  int sessions_killed = 0;              // session_kill: connections the server ended
   std::vector<std::string> violations;  // what broke the invariant or the bounds
   bool passed() const { return skipped.empty() && error.empty() && violations.empty(); }
 };

@@ -24,6 +24,7 @@ inline void print_trial(std::FILE* out, const TrialConfig& cfg, const TrialResul
                (unsigned long long)r.old_token, r.new_leader.empty() ? "-" : r.new_leader.c_str(),
                (unsigned long long)r.new_token, r.failover_ms, r.max_gap_ms, r.check.stale.size(),
                r.check.max_overlap_ms);
+  if (r.sessions_killed) std::fprintf(out, ", %d session(s) killed", r.sessions_killed);
   if (r.stale_after_thaw_ms >= 0)
     std::fprintf(out, ", last stale write %.1f ms after the thaw", r.stale_after_thaw_ms);
   std::fprintf(out, "\n");
