@@ -208,28 +208,28 @@ void ElectorCore::become_leader(Clock::time_point t0, const LeaseRecord& rec) {
   arm_deadline();
 }
 
-bool ElectorCore::paused_or_overdue() {
-  auto now = exec->now();
+bool ElectorCore::paused() {
+  // Lateness of the renew timer itself, measured when it fires: a request's round trip never
+  // counts, so a slow renewal gets every retry its request timeout allows (overdue() judges it).
+  auto late = exec->now() - tick_due_;
   auto margin = opts.timing.lease_duration - opts.timing.renew_deadline;
-  auto late = now - tick_due_;
-  if (late > margin) {
-    step_down(RevokeReason::renew_deadline,
-              "timers fired " + std::to_string(to_ms(late)) +
-                  " ms late, more than the safety "
-                  "margin of " +
-                  std::to_string(margin.count()) +
-                  " ms (lease_duration - "
-                  "renew_deadline): the process was paused, so the lease may have expired");
-    return true;
-  }
-  if (now - last_renew_ok_ >= opts.timing.renew_deadline) {
-    step_down(RevokeReason::renew_deadline,
-              "no successful renewal for " + std::to_string(to_ms(now - last_renew_ok_)) +
-                  " ms (renew_deadline " + std::to_string(opts.timing.renew_deadline.count()) +
-                  " ms)" + (last_error_.empty() ? "" : "; last error: " + last_error_));
-    return true;
-  }
-  return false;
+  if (late <= margin) return false;
+  step_down(RevokeReason::renew_deadline,
+            "timers fired " + std::to_string(to_ms(late)) +
+                " ms late, more than the safety margin of " + std::to_string(margin.count()) +
+                " ms (lease_duration - renew_deadline): the process was paused, so the lease may "
+                "have expired");
+  return true;
+}
+
+bool ElectorCore::overdue() {
+  auto since = exec->now() - last_renew_ok_;
+  if (since < opts.timing.renew_deadline) return false;
+  step_down(RevokeReason::renew_deadline,
+            "no successful renewal for " + std::to_string(to_ms(since)) + " ms (renew_deadline " +
+                std::to_string(opts.timing.renew_deadline.count()) + " ms)" +
+                (last_error_.empty() ? "" : "; last error: " + last_error_));
+  return true;
 }
 
 void ElectorCore::on_recheck() {
@@ -244,7 +244,7 @@ void ElectorCore::on_recheck() {
 
 void ElectorCore::on_renew_tick() {
   if (role_ != Role::leader || stopping_) return;
-  if (paused_or_overdue()) return;
+  if (paused() || overdue()) return;
   if (op_in_flight_) return;  // the running renewal reschedules
   op_in_flight_ = true;
   auto t0 = exec->now();
@@ -281,7 +281,7 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
       st_.record = r.value;
     }
     // The deadline timer re-arms itself when it finds the deadline moved: no timer per renewal.
-    if (paused_or_overdue()) return;
+    if (overdue()) return;
     schedule_tick(recheck ? Clock::duration::zero() : Clock::duration(opts.timing.retry_period),
                   &ElectorCore::on_renew_tick);
     return;
@@ -295,7 +295,7 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
     return;
   }
   report_error(r.status);
-  if (paused_or_overdue()) return;
+  if (overdue()) return;
   schedule_tick(opts.timing.retry_period / 2, &ElectorCore::on_renew_tick);
 }
 
@@ -312,15 +312,7 @@ void ElectorCore::arm_deadline() {
 
 void ElectorCore::on_deadline() {
   if (role_ != Role::leader || stopping_) return;
-  auto now = exec->now();
-  if (now - last_renew_ok_ >= opts.timing.renew_deadline) {
-    step_down(RevokeReason::renew_deadline,
-              "no successful renewal for " + std::to_string(to_ms(now - last_renew_ok_)) +
-                  " ms (renew_deadline " + std::to_string(opts.timing.renew_deadline.count()) +
-                  " ms)" + (last_error_.empty() ? "" : "; last error: " + last_error_));
-  } else {
-    arm_deadline();
-  }
+  if (!overdue()) arm_deadline();
 }
 
 void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
@@ -355,10 +347,6 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   known_ = false;  // until we read the record again
   publish_status();
   emit(Event{EventType::revoked, old_token, reason, {}, Errc::ok, why});
-  if (reason == RevokeReason::lost) {
-    schedule_tick(retry_delay(), &ElectorCore::try_acquire);
-    return;
-  }
   if (reason == RevokeReason::released) {
     release_then_retry(old_token);
     return;
@@ -366,6 +354,9 @@ void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   // An involuntary step-down: the application is only now told to stop its work. Keep the lease
   // (neither release nor re-acquire) until it says it has stopped (ack_revoked) or, at most, for
   // the safety margin it was promised, so a successor never starts while our work still drains.
+  // A lost lease is handled alike: a backend may make a successor wait for our release (a
+  // PostgreSQL session-mode lock that ended with its connection), and the token-checked release
+  // is harmless where the lease has moved on already.
   release_held_ = true;
   held_token_ = old_token;
   std::weak_ptr<ElectorCore> weak = shared_from_this();

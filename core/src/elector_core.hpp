@@ -51,7 +51,10 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void on_renew_tick();
   void on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseRecord> r);
   void on_deadline();
-  bool paused_or_overdue();  // steps down and returns true when the leader must not go on
+  // Each steps down and returns true when the leader must not go on: paused() when the renew
+  // timer fired later than the safety margin, overdue() when renew_deadline passed.
+  bool paused();
+  bool overdue();
   void step_down(RevokeReason reason, const std::string& why);
   void release_then_retry(uint64_t token);
   void release_held_now();

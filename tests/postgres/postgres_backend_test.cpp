@@ -458,8 +458,8 @@ TEST(PostgresTls, VerifyFullPassesThroughAndWrongCaIsClear) {
   Pq pq(base);
   EXPECT_EQ(pq.one("SELECT bool_and(s.ssl)::text || count(*) FROM pg_stat_ssl s JOIN "
                    "pg_stat_activity a USING "
-                   "(pid) WHERE a.application_name = '" +
-                   app + "'"),
+                   "(pid) WHERE a.application_name LIKE '" +
+                   app + " #%'"),
             "true1");
   // A CA that did not sign the server's certificate (a fresh self-signed one: the test's own).
   char dir[] = "/tmp/tenure-tls-XXXXXX";
@@ -530,8 +530,9 @@ TEST(PostgresShared, ManyLeaseElectorsShareOneConnection) {
     es.push_back(start_elector(url, unique_name("shard"), "alpha", {3000ms, 2000ms, 300ms}));
   for (auto& r : es) ASSERT_TRUE(r.log->wait_type(EventType::elected, 10s)) << dump(r);
   Pq pq(base);
-  EXPECT_EQ(pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'"),
-            "1");
+  EXPECT_EQ(
+      pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '" + app + " #%'"),
+      "1");
 }
 
 // Session mode: a stopped elector's lock connection serves the next elector of the process (no new
@@ -545,14 +546,14 @@ TEST(PostgresShared, SessionLockConnectionIsReusedWithoutStaleLocks) {
   Pq pq(base);
   ASSERT_TRUE(pq.ok()) << pq.error();
   auto count = [&](const std::string& what) {
-    return pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + app + "'" +
-                  what);
+    return pq.one("SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE '" + app +
+                  " #%'" + what);
   };
   auto advisory_locks = [&] {
     return pq.one(
         "SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a USING (pid) WHERE "
-        "l.locktype = 'advisory' AND l.granted AND a.application_name = '" +
-        app + "'");
+        "l.locktype = 'advisory' AND l.granted AND a.application_name LIKE '" +
+        app + " #%'");
   };
   const Timing t{3000ms, 2000ms, 300ms};
   const std::string x = unique_name("reuse");
@@ -600,8 +601,8 @@ TEST(PostgresSession, StandbyWaitNeverHoldsAnOldSnapshot) {
   for (auto until = Clk::now() + 3500ms; Clk::now() < until;) {
     auto rows = pq.rows(
         "SELECT extract(epoch FROM clock_timestamp() - xact_start) FROM pg_stat_activity WHERE "
-        "application_name = '" +
-        app + "' AND wait_event_type = 'Lock' AND backend_xmin IS NOT NULL");
+        "application_name LIKE '" +
+        app + " #%' AND wait_event_type = 'Lock' AND backend_xmin IS NOT NULL");
     for (auto& r : rows) {
       ++waiting_seen;
       oldest = std::max(oldest, std::stod(r[0]));

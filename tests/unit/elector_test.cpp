@@ -271,6 +271,43 @@ TEST_F(ElectorFsm, PausedLeaderStepsDownBeforeAnythingElse) {
   EXPECT_NE(ev[0].message.find("paused"), std::string::npos) << ev[0].message;
 }
 
+TEST_F(ElectorFsm, SlowRenewalIsNotReadAsAPause) {
+  auto a = make("a");
+  a->start();
+  exec_->run_ready();
+  drain(*a);
+  // The renewal sent at 500 ms answers after 1200 ms, more than the 1 s safety margin but well
+  // within renew_deadline: the round trip is not timer lateness, so a keeps leading.
+  exec_->advance(milliseconds(499));
+  set_memory_fault(ns_, election_, MemoryFault::hang);
+  exec_->advance(milliseconds(2));
+  exec_->advance(milliseconds(1200));
+  set_memory_fault(ns_, election_, MemoryFault::none);
+  exec_->advance(milliseconds(1));
+  EXPECT_TRUE(a->status().is_leader);
+  auto* r = find(drain(*a), EventType::revoked);
+  EXPECT_EQ(r, nullptr) << r->message;
+  exec_->advance(milliseconds(3000));
+  EXPECT_TRUE(a->status().is_leader) << "renewals go on after the slow one";
+  EXPECT_EQ(a->metrics().step_downs_renew_deadline, 0u);
+}
+
+TEST_F(ElectorFsm, RenewalHungPastTheDeadlineStepsDownForTheDeadline) {
+  auto a = make("a");
+  a->start();
+  exec_->run_ready();
+  drain(*a);
+  set_memory_fault(ns_, election_, MemoryFault::hang);
+  exec_->advance(milliseconds(2100));
+  auto ev = drain(*a);
+  auto* r = find(ev, EventType::revoked);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->reason, RevokeReason::renew_deadline);
+  EXPECT_NE(r->message.find("no successful renewal"), std::string::npos) << r->message;
+  EXPECT_EQ(r->message.find("paused"), std::string::npos) << r->message;
+  set_memory_fault(ns_, election_, MemoryFault::none);
+}
+
 TEST_F(ElectorFsm, ResignHandsOverAndSitsOut) {
   auto [a, b] = leader_and_standby();
   a->resign();

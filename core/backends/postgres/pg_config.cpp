@@ -2,9 +2,16 @@
 
 #include <libpq-fe.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <map>
+#include <mutex>
+#include <random>
 #include <set>
 
 namespace tenure::backends::pg {
@@ -36,6 +43,21 @@ bool parse_bool(const std::string& v, bool& out) {
 }
 
 }  // namespace
+
+std::string process_tag() {
+  static std::mutex mu;
+  static pid_t pid = 0;
+  static std::string tag;
+  std::lock_guard lock(mu);
+  if (pid != getpid()) {  // first use, or a forked child: a tag of its own
+    pid = getpid();
+    std::random_device rd;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "#%08x%08x", rd(), rd());
+    tag = buf;
+  }
+  return tag;
+}
 
 std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
 
@@ -99,6 +121,15 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       if (!parse_bool(v, cfg.allow_proxy))
         return Status{
             make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
+    } else if (k == "takeover_grace_ms") {
+      char* end = nullptr;
+      errno = 0;
+      const long long ms = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || ms < 0 || ms > 60000)
+        return Status{
+            make_error(Errc::bad_url, "postgres: takeover_grace_ms='" + v +
+                                          "' must be a number of milliseconds, 0 to 60000")};
+      cfg.takeover_grace = milliseconds(ms);
     } else if (known.count(k) != 0) {
       kw[k] = v;
     } else {
@@ -107,14 +138,19 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
           "postgres: '" + k +
               "' is neither a libpq connection parameter (sslmode, sslrootcert, connect_timeout, "
               "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, "
-              "table, "
-              "runs_table, allow_proxy)")};
+              "table, runs_table, allow_proxy, takeover_grace_ms)")};
     }
   }
   if (Status s = derive_names(cfg.names); !s.ok()) return s;
 
   // Defaults that suit leader election; any of them can be overridden in the URL.
-  kw.try_emplace("application_name", "tenure");
+  // application_name carries a tag of this process (the name given in the URL, or "tenure", then
+  // the tag): a session-mode standby asks pg_stat_activity whether a holder's process still has a
+  // session before it takes over that holder's lease (see LeaseSql::acquire).
+  std::string app;
+  for (char c : kw.count("application_name") ? kw["application_name"] : std::string("tenure"))
+    if (c >= 0x20 && c < 0x7f && app.size() < 40) app += c;
+  kw["application_name"] = app + " " + process_tag();
   kw.try_emplace("keepalives", "1");
   kw.try_emplace("keepalives_idle", "5");
   kw.try_emplace("keepalives_interval", "2");

@@ -186,6 +186,18 @@ void PgConnection::set_on_lost(std::function<void(const Status&)> fn) {
   });
 }
 
+void PgConnection::set_keep_on_timeout(bool keep) {
+  asio::post(ex_, [self = shared_from_this(), keep] { self->keep_on_timeout_ = keep; });
+}
+
+void PgConnection::reset(const std::string& why) {
+  if (abandoned_) return;
+  asio::post(ex_, [self = shared_from_this(), why] {
+    if (self->closed_ || self->state_ == State::idle) return;
+    self->teardown(make_error(Errc::unreachable, why), false, true);
+  });
+}
+
 void PgConnection::close() {
   if (abandoned_) return;
   asio::post(ex_, [self = shared_from_this()] {
@@ -239,6 +251,13 @@ void PgConnection::enqueue(std::shared_ptr<Pending> p) {
 void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
   if (p->finished) return;
   const std::string ms = std::to_string(p->timeout.count());
+  if (p == inflight_ && keep_on_timeout_) {
+    // collect() drops the answer when it comes; the session (and its locks) stays.
+    finish(p, make_error(Errc::timeout,
+                         "PostgreSQL at " + params_.where + " did not answer within " + ms +
+                             " ms; the connection is kept (it holds a session lock)"));
+    return;
+  }
   if (p == inflight_) {
     // The statement's outcome is unknown and the protocol is mid-exchange: start afresh.
     teardown(
@@ -560,7 +579,9 @@ void PgConnection::collect() {
         auto p = inflight_;
         std::string name = std::move(p->preparing);
         p->preparing.clear();
-        if (p->error.ok()) {
+        if (p->error.ok() && p->finished) {
+          prepared_.emplace(p->sql, name);  // abandoned after a timeout: do not run it late
+        } else if (p->error.ok()) {
           prepared_.emplace(p->sql, name);
           p->result = PgResult();
           send_statement(p);

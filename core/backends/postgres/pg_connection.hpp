@@ -82,6 +82,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   // Thread-safe: replaces hooks.on_lost (a pooled connection changes owners). Takes effect before
   // any query issued after this call.
   void set_on_lost(std::function<void(const Status&)> fn);
+  // Thread-safe. While set, a statement that times out is abandoned (its answer is dropped when it
+  // comes) instead of resetting the connection, because a reset ends the server session and so
+  // frees the session-level lock it holds. Later statements queue behind the abandoned one.
+  void set_keep_on_timeout(bool keep);
+  // Thread-safe: drop the server connection now (frees its session locks); hooks.on_lost runs as
+  // for any loss, and queries not yet sent go to a new connection.
+  void reset(const std::string& why);
   // Thread-safe: disconnect for good; queued queries fail with Errc::backend, no hook runs.
   void close();
   // Only when the io_context no longer runs (its shutdown): drop the server connection and every
@@ -124,6 +131,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   PGconn* conn_ = nullptr;
   State state_ = State::idle;
   bool closed_ = false;
+  bool keep_on_timeout_ = false;
   std::atomic<bool> abandoned_{false};
   int fd_ = -1;
   std::optional<asio::posix::stream_descriptor> sd_;

@@ -86,19 +86,20 @@ Capabilities LeaseImpl::capabilities() const {
 
 Ledger* LeaseImpl::ledger() { return ledger_.get(); }
 
-std::vector<Param> LeaseImpl::acquire_params(bool session) const {
+std::vector<Param> LeaseImpl::acquire_params(bool session, uint64_t take_abandoned) const {
   return {sc_->election,
           sc_->identity,
           std::to_string(sc_->timing.lease_duration.count()),
           std::string(session ? "session" : "lease"),
-          std::string(session ? "true" : "false"),
-          sc_->hub->config().names.channel};
+          std::string(take_abandoned != 0 ? "true" : "false"),
+          sc_->hub->config().names.channel,
+          std::to_string(take_abandoned)};
 }
 
 void LeaseImpl::acquire(Completion<AcquireOutcome> done) {
   auto self = shared_from_this();
   sc_->run_ready(
-      sql_.acquire, acquire_params(false),
+      sql_.acquire, acquire_params(false, 0),
       [self, done = std::move(done)](Result<PgResult> r) {
         self->finish_acquire(std::move(r), done);
       },
@@ -121,10 +122,14 @@ void LeaseImpl::finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> do
 }
 
 void LeaseImpl::wake_at_expiry(const LeaseRecord& rec) {
-  if (rec.holder.empty() || rec.expires_in_ms <= 0 || !on_change_)
-    return;  // expired: polling retries
+  if (rec.holder.empty() || rec.expires_in_ms <= 0) return;  // expired: polling retries
   // The server measured the remaining time with its own clock; we wait it out on our monotonic one.
-  expiry_timer_.expires_after(milliseconds(rec.expires_in_ms + 2));
+  wake_in(milliseconds(rec.expires_in_ms + 2));
+}
+
+void LeaseImpl::wake_in(milliseconds d) {
+  if (!on_change_) return;
+  expiry_timer_.expires_after(d);
   std::weak_ptr<LeaseImpl> w = shared_from_this();
   expiry_timer_.async_wait([w](const boost::system::error_code& ec) {
     if (ec) return;

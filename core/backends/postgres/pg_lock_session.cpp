@@ -1,8 +1,16 @@
 // Session mode (?mode=session): leadership is also a session-level advisory lock held on a
 // dedicated connection. A crashed leader's lock is released by the server as its connection
 // closes, and a standby blocked in pg_advisory_lock() takes over at once. The lease row is still
-// written (readable by operators, guards the ledger, carries the fencing token), and the lock
-// holder may take a row whose holder's session is gone on the same server incarnation.
+// written (readable by operators, guards the ledger, carries the fencing token).
+//
+// The rule that keeps two leaders apart: a leader whose lock connection ends, for any reason,
+// steps down at once (renew fails with Errc::lost without asking the server), and a statement of
+// a leader that times out does not reset the connection (that would free the lock under a leader
+// that has not yet stepped down). A standby granted the lock takes a row still within its lease
+// only when the holder's process has no session left on the server (it crashed), after a short
+// grace; a live holder is waited for until it releases the row or the row expires. A holder whose
+// lease has expired but whose session still holds the lock (a frozen process, a connection kept
+// open by a proxy) has that session ended by the standby (pg_terminate_backend).
 #include <algorithm>
 #include <boost/asio/post.hpp>
 
@@ -11,8 +19,12 @@
 
 namespace tenure::backends::pg {
 
-LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy)
-    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy), pending_timer_(ctx.io) {
+LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy,
+                   milliseconds takeover_grace)
+    : LeaseImpl(ctx, std::move(hub)),
+      allow_proxy_(allow_proxy),
+      takeover_grace_(takeover_grace),
+      pending_timer_(ctx.io) {
   const Names& n = sc_->hub->config().names;
   lock_key_ = "tenure:" + n.schema + "." + n.table + ":" + sc_->election;
 }
@@ -39,23 +51,43 @@ void LockImpl::init() {
   const std::vector<std::string> prepare = {sql_.lock_try, sql_.lock_wait, sql_.lock_release,
                                             sql_.acquire,  sql_.renew,     sql_.release_unlock};
   lock_conn_ = sc_->hub->take_lock_connection(setup, !allow_proxy_, prepare, pool_key_);
+  lock_conn_->set_keep_on_timeout(false);
   std::weak_ptr<LeaseImpl> w = shared_from_this();
-  lock_conn_->set_on_lost([w](const Status&) {
+  lock_conn_->set_on_lost([w](const Status& why) {
     auto self = std::static_pointer_cast<LockImpl>(w.lock());
     if (!self) return;
-    asio::post(self->sc_->io, [self] {
+    asio::post(self->sc_->io, [self, why] {
       if (self->sc_->closed) return;
-      // The server dropped our advisory lock with the connection. If we led, a standby may hold
-      // the lock (and take the row) right now: the elector renews at once to find out, rather
-      // than at its next retry_period.
+      // The server freed our advisory lock with the connection. If we led, a standby may be
+      // granted it right now: the next renewal fails at once (see renew), and the elector renews
+      // now rather than at its next retry_period.
       const bool held = self->lock_ == Lock::held;
-      self->lock_ = Lock::none;
+      self->set_not_held();
       ++self->lock_epoch_;
+      if (held) self->lost_why_ = why.message;
       self->finish_pending(false);
       if (held && self->sc_->recheck) self->sc_->recheck();
       self->wake();
     });
   });
+}
+
+void LockImpl::set_held() {
+  lock_ = Lock::held;
+  lost_why_.clear();
+  lock_conn_->set_keep_on_timeout(true);
+}
+
+void LockImpl::set_not_held() {
+  lock_ = Lock::none;
+  lock_conn_->set_keep_on_timeout(false);
+}
+
+milliseconds LockImpl::takeover_grace() const {
+  // Long enough for a live holder that heard its lock connection end to step down first (it
+  // needs no round trip for that); short, because a crashed holder is waited for just as long.
+  // Never more than half the safety margin.
+  return std::min(takeover_grace_, (sc_->timing.lease_duration - sc_->timing.renew_deadline) / 2);
 }
 
 long LockImpl::requeue_ms() const {
@@ -88,6 +120,7 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
           if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
           AcquireOutcome out;
           if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
+          self->wake_at_expiry(out.record);
           self->deliver<AcquireOutcome>(done, out);
         },
         self->sc_);
@@ -106,6 +139,7 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
             AcquireOutcome out;
             if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
             if (self->lock_ == Lock::held) return self->acquire_row(done);
+            self->wake_at_expiry(out.record);
             const bool free = out.record.holder.empty() || out.record.expires_in_ms == 0;
             if (self->lock_ != Lock::waiting || !free || self->pending_acquire_) {
               return self->deliver<AcquireOutcome>(done, out);
@@ -118,6 +152,8 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
             self->pending_timer_.async_wait([w](const boost::system::error_code& ec) {
               auto s = std::static_pointer_cast<LockImpl>(w.lock());
               if (ec || !s) return;
+              // Free by the row, yet the lock was not granted: its holder's session lives on.
+              s->evict(s->pending_record_);
               s->finish_pending(false);
             });
           },
@@ -136,7 +172,7 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
               done, make_error(Errc::unreachable, "the PostgreSQL lock connection was lost"));
         }
         if (r.value.boolean(0, 0)) {
-          self->lock_ = Lock::held;
+          self->set_held();
           self->acquire_row(done);
         } else {
           self->start_wait();
@@ -148,25 +184,89 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
 
 void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
   auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  const bool grace_served = abandoned_token_ != 0 &&
+                            std::chrono::steady_clock::now() - abandoned_seen_ >= takeover_grace();
   sc_->run(
-      lock_conn_, sql_.acquire, acquire_params(true), sc_->request_timeout,
+      lock_conn_, sql_.acquire, acquire_params(true, grace_served ? abandoned_token_ : 0),
+      sc_->request_timeout,
       [self, done](Result<PgResult> r) {
         if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
         AcquireOutcome out;
+        bool abandoned = false, process_gone = false;
         if (r.value.rows() > 0) {
           out.acquired = r.value.boolean(0, 0);
           out.record = parse_lease(r.value, 0, 1);
+          abandoned = r.value.boolean(0, 8);
+          process_gone = r.value.boolean(0, 9);
         }
-        if (!out.acquired) {
-          // We hold the lock but the row is not ours to take: its holder is a lease-mode
-          // elector, or held it before a server restart and may still be alive. Let go of
-          // the lock (the holder may need it to renew) and retry when the row expires.
+        if (out.acquired) {
+          self->expiry_timer_.cancel();
+          self->abandoned_token_ = 0;
+        } else if (abandoned && process_gone) {
+          // The holder's lock session ended and its process has no session left: it crashed, or
+          // it lost every connection and is stepping down. Keep the lock; take the row after the
+          // grace (counted from the first time we saw this token so).
+          if (self->abandoned_token_ != out.record.token) {
+            self->abandoned_token_ = out.record.token;
+            self->abandoned_seen_ = std::chrono::steady_clock::now();
+          }
+          auto left = self->takeover_grace() -
+                      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
+                                                               self->abandoned_seen_);
+          self->wake_in(std::max(left, milliseconds(0)) + milliseconds(1));
+        } else if (abandoned) {
+          // The holder's lock session ended but its process still has a session: it heard the
+          // loss and steps down, then releases the row (NOTIFY wakes us), or the row expires.
+          // Keep the lock meanwhile, so no one else is granted it. Look again soon too: a crashed
+          // process's other sessions may end a moment after its lock session.
+          self->abandoned_token_ = 0;
+          self->wake_in(std::max(self->takeover_grace(), milliseconds(20)));
+        } else {
+          // The row is not ours to take: its holder is a lease-mode elector, or held it before a
+          // server restart and may still be alive. Let go of the lock (the holder may need it to
+          // renew) and retry when the row expires.
           self->unlock();
           self->wake_at_expiry(out.record);
-        } else {
-          self->expiry_timer_.cancel();
         }
         self->deliver<AcquireOutcome>(done, out);
+      },
+      sc_);
+}
+
+void LockImpl::evict(const LeaseRecord& rec) {
+  // A standby found the row released or expired, but its lock wait was not granted: the old
+  // holder's server session still holds the lock (a frozen process, a connection kept open by a
+  // proxy, a release whose unlock never reached the server). End that session (sql_.evict checks
+  // it is the row's own lock session, and the row's state, on the server).
+  if (lock_ != Lock::waiting || rec.token == 0 || evicting_token_ == rec.token) return;
+  evicting_token_ = rec.token;
+  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
+  sc_->run(
+      sc_->hub->conn(), sql_.evict, {sc_->election, std::to_string(rec.token), lock_key_},
+      sc_->request_timeout,
+      [self, rec](Result<PgResult> r) {
+        if (r.ok() && r.value.rows() > 0) return;  // the lock wait returns once that session ends
+        self->evicting_token_ = 0;                 // nothing to end (yet): look again later
+        if (r.ok() || !self->sc_->report) return;
+        if (r.status.code == Errc::permission_denied) {
+          const std::string role = self->sc_->hub->config().conn.user;
+          return self->sc_->report(make_error(
+              Errc::permission_denied,
+              "the lease of election '" + self->sc_->election + "' held by '" + rec.holder +
+                  "' (token " + std::to_string(rec.token) +
+                  ") has expired or was released, but its server session still holds the advisory "
+                  "lock (a frozen or cut-off process), and this standby may not end that session: "
+                  "PostgreSQL "
+                  "role '" +
+                  role +
+                  "' needs membership in the holder's role or in pg_signal_backend (GRANT "
+                  "pg_signal_backend TO " +
+                  (role.empty() ? std::string("<role>") : role) +
+                  "). Until then standbys wait for the server to drop that session."));
+        }
+        self->sc_->report(
+            make_error(r.status.code, "ending the expired leader's session of election '" +
+                                          self->sc_->election + "' failed: " + r.status.message));
       },
       sc_);
 }
@@ -183,7 +283,7 @@ void LockImpl::start_wait() {
       [self, epoch](Result<PgResult> r) {
         if (epoch != self->lock_epoch_ || self->lock_ != Lock::waiting) return;
         if (r.ok()) {
-          self->lock_ = Lock::held;
+          self->set_held();
           if (self->pending_acquire_) {
             self->finish_pending(true);
           } else {
@@ -220,7 +320,7 @@ void LockImpl::finish_pending(bool lock_granted) {
 
 void LockImpl::unlock() {
   if (lock_ != Lock::held) return;
-  lock_ = Lock::none;
+  set_not_held();
   // If this fails the connection is reset, which frees the lock just as well.
   sc_->run(
       lock_conn_, sql_.lock_release, {lock_key_}, sc_->request_timeout, [](Result<PgResult>) {},
@@ -242,71 +342,21 @@ void LockImpl::renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord>
 }
 
 void LockImpl::renew(uint64_t token, Completion<LeaseRecord> done) {
-  auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
   if (lock_ == Lock::held) return renew_row(token, true, std::move(done));
-  if (lock_ == Lock::waiting) {
-    return asio::post(sc_->io, [self, token, done] {
-      self->deliver<LeaseRecord>(
-          done, make_error(Errc::lost, "the advisory lock of election '" + self->sc_->election +
-                                           "' is not ours (token " + std::to_string(token) + ")"));
-    });
-  }
-  // The lock connection was lost (server restart, network): take the lock again on a new
-  // connection; the row (same token) says whether anyone was elected meanwhile.
-  const uint64_t epoch = lock_epoch_;
-  sc_->run(
-      lock_conn_, sql_.lock_try, {lock_key_}, sc_->request_timeout,
-      [self, token, done, epoch](Result<PgResult> r) {
-        if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
-        if (epoch == self->lock_epoch_ && r.value.boolean(0, 0)) {
-          self->lock_ = Lock::held;
-          return self->renew_row(token, false, done);
-        }
-        self->sc_->run(
-            self->sc_->hub->conn(), self->sql_.read, {self->sc_->election},
-            self->sc_->request_timeout,
-            [self, token, done](Result<PgResult> r) {
-              if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
-              LeaseRecord rec;
-              if (r.value.rows() > 0) rec = parse_lease(r.value, 0, 0);
-              if (rec.token != token || rec.holder != self->sc_->identity) {
-                return self->deliver<LeaseRecord>(done, self->lost_status(rec, token));
-              }
-              self->check_lock_owner(token, done);
-            },
-            self->sc_);
-      },
-      sc_);
-}
-
-void LockImpl::check_lock_owner(uint64_t token, Completion<LeaseRecord> done) {
-  // The row is still ours but another session holds the lock. If that session is the one the row
-  // names, it is our own old session, which the server has not yet seen go (a partition): the
-  // lock is still ours in effect and no standby can take it, so retry. Any other session is a
-  // standby that got the lock when ours ended (an operator's pg_terminate_backend, a reset
-  // connection): it may take the row at any moment, so we have lost.
+  // Not held: the lock ended with its connection (or was never ours). The server has freed it,
+  // so a standby may be granted it at any moment: step down now, without a round trip.
+  std::string why =
+      lost_why_.empty()
+          ? "the advisory lock of election '" + sc_->election + "' is not ours (token " +
+                std::to_string(token) + ")"
+          : "the advisory lock of election '" + sc_->election + "' ended with its connection (" +
+                lost_why_ +
+                "); the server has freed it, so another candidate may lead now (token " +
+                std::to_string(token) + ")";
   auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
-  sc_->run(
-      sc_->hub->conn(), sql_.lock_owner, {lock_key_, sc_->election}, sc_->request_timeout,
-      [self, token, done](Result<PgResult> r) {
-        if (!r.ok()) return self->deliver<LeaseRecord>(done, r.status);
-        const bool owner_known = !r.value.is_null(0, 0);
-        if (owner_known && r.value.text(0, 0) != r.value.text(0, 1)) {
-          return self->deliver<LeaseRecord>(
-              done, make_error(Errc::lost, "the advisory lock of election '" + self->sc_->election +
-                                               "' was taken by another session (server pid " +
-                                               r.value.text(0, 0) + ") after ours ended (token " +
-                                               std::to_string(token) + ")"));
-        }
-        const std::string what = owner_known
-                                     ? "is still held by our previous server session (pid " +
-                                           r.value.text(0, 1) + ") after a reconnect"
-                                     : "was busy a moment ago and is free now";
-        self->deliver<LeaseRecord>(
-            done, make_error(Errc::backend, "the advisory lock of election '" +
-                                                self->sc_->election + "' " + what + "; retrying"));
-      },
-      sc_);
+  asio::post(sc_->io, [self, why = std::move(why), done = std::move(done)] {
+    self->deliver<LeaseRecord>(done, make_error(Errc::lost, why));
+  });
 }
 
 void LockImpl::release(uint64_t token, Completion<bool> done) {
@@ -315,6 +365,7 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
   // Row and lock in one statement (see LeaseSql::release_unlock); the NOTIFY goes out with the
   // commit. Ledger statements queued meanwhile wait (barrier) so they see the release.
   ++sc_->barrier;
+  lock_conn_->set_keep_on_timeout(false);  // a release that times out resets: that frees the lock
   sc_->run(
       lock_conn_, sql_.release_unlock,
       {sc_->election, sc_->identity, std::to_string(token), sc_->hub->config().names.channel,
@@ -326,10 +377,20 @@ void LockImpl::release(uint64_t token, Completion<bool> done) {
         // of it explicitly. A failed unlock resets the connection, which frees it as well.
         const bool unlocked = r.ok() && r.value.rows() > 0;
         const bool held = self->lock_ == Lock::held;
-        self->lock_ = Lock::none;
+        self->set_not_held();
         if (unlocked || !held) {
           self->finish_release(std::move(r), token, done);
           return self->sc_->leave_barrier();
+        }
+        if (!r.ok()) {
+          // No answer (perhaps queued behind a renewal whose answer never came): closing the
+          // connection frees the lock; the row is released on the shared connection.
+          self->lock_conn_->reset("closed to give up the advisory lock of election '" +
+                                  self->sc_->election + "' after: " + r.status.message);
+          return self->LeaseImpl::release(token, [self, done](Result<bool> rr) {
+            self->deliver<bool>(done, std::move(rr));
+            self->sc_->leave_barrier();
+          });
         }
         self->sc_->run(
             self->lock_conn_, self->sql_.lock_release, {self->lock_key_},

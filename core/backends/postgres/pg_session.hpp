@@ -74,12 +74,14 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
   void wake();  // tell the elector the lease may have changed
   // After a failed acquire: the server said when the lease expires; wake then (no polling).
   void wake_at_expiry(const LeaseRecord& rec);
+  void wake_in(milliseconds d);  // replaces a wake-up armed before
   // Shared handling of acquire/renew/release results (row 0: bool matched, record at 1).
   void finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> done);
   void finish_renew(Result<PgResult> r, uint64_t token, Completion<LeaseRecord> done, bool session);
   void finish_release(Result<PgResult> r, uint64_t token, Completion<bool> done);
   Status lost_status(const LeaseRecord& now, uint64_t token) const;
-  std::vector<Param> acquire_params(bool session) const;
+  // take_abandoned: the token of a session-mode row whose takeover grace has been waited out.
+  std::vector<Param> acquire_params(bool session, uint64_t take_abandoned) const;
 
   std::shared_ptr<SessionCtx> sc_;
   LeaseSql sql_;
@@ -92,7 +94,8 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
 // Session mode (?mode=session).
 class LockImpl : public LeaseImpl {
  public:
-  LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy);
+  LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy,
+           milliseconds takeover_grace);
   void init() override;
   Capabilities capabilities() const override;
   void acquire(Completion<AcquireOutcome> done) override;
@@ -105,14 +108,19 @@ class LockImpl : public LeaseImpl {
   void acquire_row(Completion<AcquireOutcome> done);
   void start_wait();
   void unlock();
+  void set_held();  // the lock is ours: a timed-out statement must not reset its connection
+  void set_not_held();
   void renew_row(uint64_t token, bool check_pid, Completion<LeaseRecord> done);
-  void check_lock_owner(uint64_t token, Completion<LeaseRecord> done);
+  // A standby: end the server session that still holds the lock of a released or expired row.
+  void evict(const LeaseRecord& rec);
+  milliseconds takeover_grace() const;
 
   void finish_pending(bool lock_granted);
   // How long one pg_advisory_lock() wait lasts before it is queued again (lock_timeout).
   long requeue_ms() const;
 
   bool allow_proxy_;
+  milliseconds takeover_grace_;
   std::string lock_key_;
   // An acquire() that found the row free while our pg_advisory_lock() wait was still out: it
   // completes when the lock is granted (normally within milliseconds), or not acquired after a
@@ -124,6 +132,12 @@ class LockImpl : public LeaseImpl {
   std::string pool_key_;  // where lock_conn_ goes back to (PgHub::give_back_lock_connection)
   Lock lock_ = Lock::none;
   uint64_t lock_epoch_ = 0;  // changes when the lock connection is lost
+  std::string lost_why_;     // the lock ended with its connection while we led
+  // A row whose holder's lock session ended and whose process has no session left: its token and
+  // when we first saw it so (the takeover grace counts from then).
+  uint64_t abandoned_token_ = 0;
+  std::chrono::steady_clock::time_point abandoned_seen_{};
+  uint64_t evicting_token_ = 0;  // an expired holder's session is being ended
 };
 
 std::unique_ptr<BackendSession> make_session(std::shared_ptr<LeaseImpl> impl);

@@ -72,6 +72,14 @@ std::string migration_ddl(const Names& n, int from) {
   }
   // Later migrations go here as `if (from < N) ddl += ...;`, idempotent (IF NOT EXISTS) because
   // two processes may both see the old version before one takes the migration lock.
+  if (from < 2) {
+    ddl += "ALTER TABLE " + n.q_table +
+           " ADD COLUMN IF NOT EXISTS holder_process text;  -- application_name of the holder's "
+           "process (session mode: is it still connected?)\n"
+           "INSERT INTO " +
+           n.q_version +
+           " (version, description) VALUES (2, 'holder_process') ON CONFLICT DO NOTHING;\n";
+  }
   return ddl;
 }
 
@@ -144,33 +152,40 @@ LeaseSql lease_sql(const Names& n) {
   const std::string T = n.q_table;
   const std::string dur = "($3::bigint * interval '1 millisecond')";
   // Acquire: one upsert. It takes the row when nobody holds it, when it expired by the server's
-  // clock, when we hold it already, or (session mode, we hold the advisory lock) when the holder's
-  // session lock is gone on this same server incarnation.
+  // clock, or when we hold it already. In session mode (we hold the advisory lock, so the
+  // holder's lock session has ended) it also takes a row still within its lease, but only the
+  // token $7 whose takeover grace we have waited out, and only when no session of the holder's
+  // process is left on the server: such a process crashed, while a live one has heard its lock
+  // connection end and steps down, then releases the row (a live holder is waited for).
+  const std::string abandoned =
+      "(l.mode = 'session' AND l.server_started = pg_postmaster_start_time())";
+  const std::string process_gone =
+      "NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = "
+      "l.holder_process)";
   s.acquire =
       "WITH up AS (INSERT INTO " + T +
       " AS l (election, holder, token, lease_duration_ms, acquired_at, "
-      "renewed_at, expires_at, transitions, mode, holder_pid, server_started) VALUES ($1::text, "
-      "$2::text, "
-      "nextval('" +
+      "renewed_at, expires_at, transitions, mode, holder_pid, server_started, holder_process) "
+      "VALUES ($1::text, $2::text, nextval('" +
       n.q_seq + "'), $3::bigint, now(), now(), now() + " + dur +
-      ", 1, $4::text, "
-      "pg_backend_pid(), pg_postmaster_start_time()) ON CONFLICT (election) DO UPDATE SET "
+      ", 1, $4::text, pg_backend_pid(), pg_postmaster_start_time(), "
+      "current_setting('application_name')) ON CONFLICT (election) DO UPDATE SET "
       "holder = EXCLUDED.holder, token = EXCLUDED.token, lease_duration_ms = "
       "EXCLUDED.lease_duration_ms, "
       "acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at, "
       "transitions = l.transitions + CASE WHEN l.holder = EXCLUDED.holder THEN 0 ELSE 1 END, "
       "mode = EXCLUDED.mode, holder_pid = EXCLUDED.holder_pid, server_started = "
-      "EXCLUDED.server_started "
+      "EXCLUDED.server_started, holder_process = EXCLUDED.holder_process "
       "WHERE l.holder = '' OR l.expires_at <= now() OR l.holder = EXCLUDED.holder OR ($5::boolean "
-      "AND "
-      "l.mode = 'session' AND l.server_started = pg_postmaster_start_time()) RETURNING l.*) "
+      "AND l.token = $7::bigint AND " +
+      abandoned + " AND " + process_gone +
+      ") RETURNING l.*) "
       "SELECT true, " +
       rec("up") +
-      " FROM up CROSS JOIN LATERAL (SELECT pg_notify($6::text, $1::text)) n "
+      ", false, false FROM up CROSS JOIN LATERAL (SELECT pg_notify($6::text, $1::text)) n "
       "UNION ALL SELECT false, " +
-      rec("t") + " FROM " + T +
-      " t WHERE t.election = $1::text AND NOT "
-      "EXISTS (SELECT 1 FROM up)";
+      rec("l") + ", " + abandoned + ", " + process_gone + " FROM " + T +
+      " l WHERE l.election = $1::text AND NOT EXISTS (SELECT 1 FROM up)";
   s.renew = "WITH up AS (UPDATE " + T +
             " l SET renewed_at = now(), expires_at = now() + ($4::bigint * "
             "interval '1 millisecond'), lease_duration_ms = $4::bigint, server_started = "
@@ -187,7 +202,7 @@ LeaseSql lease_sql(const Names& n) {
   // for acquire and renew: a lost acquire could hand its fencing token out twice.
   const std::string release_up =
       "up AS (UPDATE " + T +
-      " l SET holder = '', expires_at = now(), holder_pid = NULL "
+      " l SET holder = '', expires_at = now() "
       "WHERE l.election = $1::text AND l.holder = $2::text AND l.token = $3::bigint RETURNING l.*)";
   const std::string release_rows =
       "SELECT true, " + rec("up") +
@@ -204,13 +219,17 @@ LeaseSql lease_sql(const Names& n) {
   s.lock_try = "SELECT pg_try_advisory_lock(hashtextextended($1::text, 0))";
   s.lock_wait = "SELECT pg_advisory_lock(hashtextextended($1::text, 0))";
   s.lock_release = "SELECT pg_advisory_unlock(hashtextextended($1::text, 0))";
+  // Session mode, a standby: end the server session of a holder whose lease was released or has
+  // expired by the server's clock while that session still holds the advisory lock (a frozen
+  // process, a connection kept alive by a proxy). Only the lock session of the row's own epoch
+  // ($2 token; release keeps holder_pid) is ended, never a newer one.
   // pg_locks shows a bigint advisory key as classid (high half) and objid (low half), objsubid 1.
-  s.lock_owner =
-      "SELECT (SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND "
-      "l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE datname = "
-      "current_database()) AND ((l.classid::bigint << 32) | l.objid::bigint) = "
-      "hashtextextended($1::text, 0) LIMIT 1), (SELECT t.holder_pid FROM " +
-      T + " t WHERE t.election = $2::text)";
+  s.evict = "SELECT t.holder_pid, pg_terminate_backend(t.holder_pid) FROM " + T +
+            " t WHERE t.election = $1::text AND t.token = $2::bigint AND t.mode = 'session' AND "
+            "t.expires_at <= now() AND t.holder_pid IN (SELECT l.pid FROM "
+            "pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 AND "
+            "l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) AND "
+            "((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended($3::text, 0))";
   return s;
 }
 

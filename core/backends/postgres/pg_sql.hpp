@@ -13,7 +13,7 @@
 
 namespace tenure::backends::pg {
 
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // The DDL of migrations after `from_version` up to kSchemaVersion (idempotent statements).
 std::string migration_ddl(const Names& n, int from_version);
@@ -27,7 +27,10 @@ void ensure_schema(const std::shared_ptr<PgConnection>& conn, const Names& n, mi
 // Lease statements. Every lease statement returns the record columns below, starting at a column
 // offset; parse_lease reads them.
 struct LeaseSql {
-  std::string acquire;  // $1 election $2 holder $3 duration_ms $4 mode $5 steal_session $6 channel
+  // $1 election $2 holder $3 duration_ms $4 mode $5 take_abandoned $6 channel $7 abandoned token.
+  // Columns: acquired, the record (1..7), then for a row not taken: was its holder's lock session
+  // ended (session mode, same server incarnation), and is no session of its process left.
+  std::string acquire;
   std::string renew;    // $1 election $2 holder $3 token $4 duration_ms $5 check_pid
   std::string release;  // $1 election $2 holder $3 token $4 channel
   // Session mode: release, then (same transaction, after the row is locked) the advisory lock.
@@ -35,9 +38,9 @@ struct LeaseSql {
   std::string release_unlock;
   std::string read;                               // $1 election
   std::string lock_try, lock_wait, lock_release;  // $1 lock key text
-  // Who holds the lock ($1 lock key text) and which server session the row says holds it
-  // ($2 election): the server pid of each, NULL when none.
-  std::string lock_owner;
+  // Ends the lock session of an expired session-mode holder: $1 election $2 token $3 lock key
+  // text. One row (holder_pid, terminated) when it tried.
+  std::string evict;
 };
 LeaseSql lease_sql(const Names& n);
 LeaseRecord parse_lease(const PgResult& r, int row, int offset);
