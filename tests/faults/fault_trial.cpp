@@ -1,12 +1,6 @@
 #include "fault_trial.hpp"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,14 +9,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <sstream>
 #include <thread>
 
 #include "fault_proxy.hpp"
-
-extern char** environ;
+#include "process_tree.hpp"
+#include "server_admin.hpp"
 
 namespace tenure::faults {
 
@@ -41,95 +34,6 @@ void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms
 std::string env(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
-}
-
-// A `tenure run` candidate in a process group of its own, stdout and stderr to LOGFILE.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& logfile) {
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, logfile.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  if (posix_spawn(&pid, args[0], &fa, &attr, args.data(), environ) != 0) pid = -1;
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  return pid;
-}
-
-// The processes below pid (its command and anything the command started), from /proc.
-std::vector<pid_t> descendants(pid_t root) {
-  std::vector<std::pair<pid_t, pid_t>> all;  // pid, ppid
-  if (DIR* d = opendir("/proc")) {
-    while (dirent* e = readdir(d)) {
-      pid_t pid = atoi(e->d_name);
-      if (pid <= 0) continue;
-      std::ifstream in("/proc/" + std::string(e->d_name) + "/stat");
-      std::string stat;
-      std::getline(in, stat);
-      auto rp = stat.rfind(')');
-      if (rp == std::string::npos) continue;
-      std::istringstream rest(stat.substr(rp + 2));
-      char state;
-      pid_t ppid = 0;
-      if (rest >> state >> ppid) all.emplace_back(pid, ppid);
-    }
-    closedir(d);
-  }
-  std::vector<pid_t> out{root};
-  for (size_t i = 0; i < out.size(); ++i)
-    for (auto [pid, ppid] : all)
-      if (ppid == out[i]) out.push_back(pid);
-  out.erase(out.begin());
-  return out;
-}
-
-// Sends CLIENT KILL commands to Redis on loopback; returns how many clients they closed.
-int redis_kill(uint16_t port, const std::vector<std::string>& cmds) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return 0;
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(port);
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{2, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string req, replies;
-  for (auto& c : cmds) req += c + "\r\n";
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
-            write(fd, req.data(), req.size()) == ssize_t(req.size());
-  char buf[512];
-  while (ok && size_t(std::count(replies.begin(), replies.end(), '\n')) < cmds.size()) {
-    ssize_t n = read(fd, buf, sizeof buf);
-    if (n <= 0) break;
-    replies.append(buf, size_t(n));
-  }
-  close(fd);
-  // CLIENT KILL with a filter answers with the number of clients it closed (":1").
-  int killed = 0;
-  std::istringstream lines(replies);
-  for (std::string l; std::getline(lines, l);)
-    if (l.size() > 1 && l[0] == ':') killed += std::atoi(l.c_str() + 1);
-  return killed;
-}
-
-// Runs a shell command and returns its first line of output.
-std::string first_line_of(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    if (fgets(buf, sizeof buf, p)) out = buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
 }
 
 std::string with_port(const std::string& url, const std::string& from, uint16_t to) {
@@ -161,10 +65,6 @@ struct Candidate {
   bool reaped = false;
   std::unique_ptr<FaultProxy> proxy;
 };
-
-void signal_tree(const std::vector<pid_t>& pids, int sig) {
-  for (pid_t p : pids) ::kill(p, sig);
-}
 
 // Stops every candidate as an operator would (SIGTERM: the command stops, then the lease is
 // released) and, after 8 s, by force.
@@ -345,27 +245,27 @@ TrialResult run_trial(const TrialConfig& cfg) {
       if (cfg.backend == Backend::pg_session)
         url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("mode=session");
     }
-    c.pid = spawn({cfg.cli,
-                   "run",
-                   "-b",
-                   url,
-                   "-e",
-                   election,
-                   "-i",
-                   c.identity,
-                   "--lease-duration",
-                   std::to_string(cfg.lease_ms),
-                   "--renew-deadline",
-                   std::to_string(cfg.renew_ms),
-                   "--retry-period",
-                   std::to_string(cfg.retry_ms),
-                   "--grace",
-                   std::to_string(cfg.lease_ms - cfg.renew_ms),
-                   "--",
-                   cfg.writer,
-                   log,
-                   std::to_string(cfg.write_period_us)},
-                  r.dir + "/" + c.identity + ".log");
+    c.pid = spawn_in_own_group({cfg.cli,
+                                "run",
+                                "-b",
+                                url,
+                                "-e",
+                                election,
+                                "-i",
+                                c.identity,
+                                "--lease-duration",
+                                std::to_string(cfg.lease_ms),
+                                "--renew-deadline",
+                                std::to_string(cfg.renew_ms),
+                                "--retry-period",
+                                std::to_string(cfg.retry_ms),
+                                "--grace",
+                                std::to_string(cfg.lease_ms - cfg.renew_ms),
+                                "--",
+                                cfg.writer,
+                                log,
+                                std::to_string(cfg.write_period_us)},
+                               r.dir + "/" + c.identity + ".log");
     if (c.pid <= 0) {
       r.error = "cannot start " + cfg.cli;
       stop_all(cs);
@@ -421,21 +321,9 @@ TrialResult run_trial(const TrialConfig& cfg) {
       // Every connection the leader has open through its proxy (PostgreSQL: lock, shared and
       // listener connections), killed by the server as an operator would.
       auto ports = leader.proxy->server_side_ports();
-      int killed = 0;
-      if (cfg.backend == Backend::redis) {
-        std::vector<std::string> cmds;
-        for (auto p : ports) cmds.push_back("CLIENT KILL ADDR 127.0.0.1:" + std::to_string(p));
-        killed = redis_kill(uint16_t(std::stoi(srv.port)), cmds);
-      } else if (!ports.empty()) {
-        std::string list;
-        for (auto p : ports) list += (list.empty() ? "" : ",") + std::to_string(p);
-        killed = std::atoi(
-            first_line_of("PGCONNECT_TIMEOUT=5 psql -Atq '" + srv.url +
-                          "' -c \"SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM "
-                          "pg_stat_activity WHERE client_addr = '127.0.0.1' AND client_port IN (" +
-                          list + ")\"")
-                .c_str());
-      }
+      int killed = cfg.backend == Backend::redis
+                       ? kill_redis_clients(uint16_t(std::stoi(srv.port)), ports)
+                       : terminate_pg_backends(srv.url, ports);
       if (killed == 0) r.error = "the session kill found none of the leader's sessions";
       r.sessions_killed = killed;
       break;
