@@ -1,12 +1,16 @@
 #include "postgres/pg_config.hpp"
 
+#include "tenure/local_file.hpp"
+
 #include <libpq-fe.h>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -119,7 +123,20 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       if (!parse_bool(v, cfg.allow_proxy))
         return Status{
             make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
+    } else if (k == "takeover_grace_ms") {
+      char* end = nullptr;
+      errno = 0;
+      const long long ms = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || ms < 0 || ms > 60000)
+        return Status{
+            make_error(Errc::bad_url, "postgres: takeover_grace_ms='" + v +
+                                          "' must be a number of milliseconds, 0 to 60000")};
+      cfg.takeover_grace = milliseconds(ms);
     } else if (known.count(k) != 0) {
+      // libpq opens these files itself, blocking, on the I/O thread: a FIFO would hang it.
+      for (const char* file_key : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"})
+        if (k == file_key)
+          if (Status s = check_not_special_file(k, v); !s.ok()) return s;
       kw[k] = v;
     } else {
       return Status{make_error(
@@ -127,8 +144,7 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
           "postgres: '" + k +
               "' is neither a libpq connection parameter (sslmode, sslrootcert, connect_timeout, "
               "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, "
-              "table, "
-              "runs_table, allow_proxy)")};
+              "table, runs_table, allow_proxy, takeover_grace_ms)")};
     }
   }
   if (Status s = derive_names(cfg.names); !s.ok()) return s;
