@@ -30,6 +30,7 @@ namespace {
 
 static_assert(static_cast<int>(Errc::internal) == TENURE_E_INTERNAL, "enum drift");
 static_assert(static_cast<int>(Errc::lost) == TENURE_E_LOST, "enum drift");
+static_assert(static_cast<int>(Errc::connection_limit) == TENURE_E_CONNECTION_LIMIT, "enum drift");
 
 void write_err(char* buf, size_t len, const std::string& msg) {
   if (!buf || len == 0) return;
