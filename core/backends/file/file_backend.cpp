@@ -5,16 +5,20 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
+#include <thread>
+#include <vector>
 
 #include "file_store.hpp"
 #include "inotify_hub.hpp"
+#include "tenure/log.hpp"
+#include "tenure/process.hpp"
 
 namespace tenure::backends {
 
@@ -27,18 +31,42 @@ int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Blocking file work (fsync) runs here, never on the I/O thread.
-std::shared_ptr<boost::asio::thread_pool> file_pool() {
-  static std::mutex mu;
-  static std::weak_ptr<boost::asio::thread_pool> weak;
-  std::lock_guard lock(mu);
+// Blocking file work (fsync) runs here, never on the I/O thread: two threads of tenure's own
+// (so they carry the host's thread hooks), one pool per process (a forked child makes its own).
+struct FilePool {
+  boost::asio::io_context io{2};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
+      boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  FilePool() {
+    for (int i = 0; i < 2; ++i)
+      threads.push_back(spawn_thread("tenure-file", [this] { io.run(); }));
+  }
+  ~FilePool() {
+    guard.reset();
+    for (auto& t : threads) {
+      if (t.get_id() == std::this_thread::get_id())
+        t.detach();  // the last session was freed on a pool thread: it ends on its own
+      else
+        t.join();
+    }
+  }
+};
+
+std::shared_ptr<FilePool> file_pool() {
+  static std::mutex* mu = new std::mutex();
+  static std::weak_ptr<FilePool> weak;
+  static uint64_t generation = 0;
+  if (generation != fork_generation()) {
+    // In a forked child the parent's pool (and a lock a parent thread held) is not ours.
+    mu = new std::mutex();
+    new (&weak) std::weak_ptr<FilePool>();
+    generation = fork_generation();
+  }
+  std::lock_guard lock(*mu);
   auto pool = weak.lock();
   if (!pool) {
-    pool = std::shared_ptr<boost::asio::thread_pool>(new boost::asio::thread_pool(2),
-                                                     [](boost::asio::thread_pool* p) {
-                                                       p->join();
-                                                       delete p;
-                                                     });
+    pool = std::make_shared<FilePool>();
     weak = pool;
   }
   return pool;
@@ -66,7 +94,7 @@ class FileSession : public BackendSession, public Ledger {
         exec_(ctx.executor),
         io_(ctx.io),
         pool_(file_pool()),
-        strand_(boost::asio::make_strand(*pool_)),
+        strand_(boost::asio::make_strand(pool_->io)),
         alive_(std::make_shared<std::atomic<bool>>(true)) {
     lock_path_ = dir_ + "/" + election_ + ".lock";
     lease_path_ = dir_ + "/" + election_ + ".lease";
@@ -181,17 +209,24 @@ class FileSession : public BackendSession, public Ledger {
     auto* io = &static_cast<boost::asio::io_context&>(
         boost::asio::query(io_, boost::asio::execution::context));
     auto hub = file::InotifyHub::get(*io);
-    if (hub.ok()) hub_ = hub.value;  // else no push: the core polls at retry_period
+    if (hub.ok())
+      hub_ = hub.value;
+    else  // no push: the core polls at retry_period
+      log(LogLevel::warn, "file", hub.status.message + "; polling at retry_period instead",
+          election_, identity_);
   }
 
   void watch(std::function<void()> on_change) override {
     if (!hub_) return;
     auto id = hub_->subscribe(dir_, {election_ + ".lock", election_ + ".lease"}, exec_,
                               std::move(on_change));
-    if (id.ok())
+    if (id.ok()) {
       sub_id_ = id.value;
-    else
+    } else {
       watch_failed_ = true;
+      log(LogLevel::warn, "file", id.status.message + "; polling at retry_period instead",
+          election_, identity_);
+    }
   }
 
   void close(std::function<void()> done) override {
@@ -346,8 +381,8 @@ class FileSession : public BackendSession, public Ledger {
   Timing timing_;
   std::shared_ptr<Executor> exec_;
   boost::asio::any_io_executor io_;
-  std::shared_ptr<boost::asio::thread_pool> pool_;
-  boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+  std::shared_ptr<FilePool> pool_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::shared_ptr<std::atomic<bool>> alive_;  // false once closed
   std::shared_ptr<file::InotifyHub> hub_;
   uint64_t sub_id_ = 0;

@@ -1,5 +1,8 @@
 #include "postgres/pg_connection.hpp"
 
+#include "tenure/log.hpp"
+#include "tenure/process_metrics.hpp"
+
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 
@@ -324,9 +327,16 @@ void PgConnection::start_connect() {
     return;
   }
   // libpq prints notices (and a FATAL that arrives while idle) on stderr by default; a library
-  // must not. Errors reach the caller as statuses instead.
+  // must not: they go to tenure's log. Errors reach the caller as statuses as well.
   PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
+      conn_,
+      [](void* arg, const char* msg) {
+        std::string text = msg ? msg : "";
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        log(LogLevel::info, "postgres",
+            "server notice from " + static_cast<PgConnection*>(arg)->params_.where + ": " + text);
+      },
+      this);
   state_ = State::connecting;
   connect_timer_.expires_after(params_.connect_timeout);
   connect_timer_.async_wait(
@@ -419,6 +429,10 @@ void PgConnection::run_setup(size_t i) {
   if (i >= checks + hooks_.setup.size() + prepares) {
     state_ = State::ready;
     connect_timer_.cancel();
+    note_connected("postgres", failures_ > 0);
+    log(failures_ > 0 ? LogLevel::warn : LogLevel::info, "postgres",
+        std::string(failures_ > 0 ? "reconnected to " : "connected to ") + params_.where +
+            (direct_ ? "" : " (through a connection pooler)"));
     failures_ = 0;
     arm_read();
     if (hooks_.on_connected) hooks_.on_connected();
@@ -615,6 +629,12 @@ void PgConnection::collect() {
 
 void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) {
   const bool was_ready = state_ == State::ready;
+  if (!closed_) {  // once per outage, not once per retry
+    log(was_ready || failures_ == 0 ? LogLevel::warn : LogLevel::debug, "postgres", why.message);
+    note_connection_lost("postgres", was_ready);
+  } else if (was_ready) {
+    note_connection_closed("postgres");
+  }
   ++sock_gen_;
   ++conn_gen_;
   reading_ = writing_ = false;
