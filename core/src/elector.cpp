@@ -25,6 +25,7 @@ std::map<const ElectorCore*, std::weak_ptr<ElectorCore>> g_live;
 
 // Cores of electors a forked child inherited and then destroyed: never touched again, kept
 // reachable (their locks and connections belong to the parent).
+std::mutex g_inert_mu;
 std::vector<std::shared_ptr<ElectorCore>>* g_inert =
     new std::vector<std::shared_ptr<ElectorCore>>();
 
@@ -121,6 +122,7 @@ Elector::~Elector() {
   if (fork_generation_ != Runtime::fork_generation()) {
     // Inherited through fork(): its locks may be held by parent threads that do not exist here
     // and its connections are the parent's. Left untouched, on purpose.
+    std::lock_guard lock(g_inert_mu);
     g_inert->push_back(std::move(core_));
     return;
   }
@@ -308,9 +310,11 @@ void for_each_live_elector(const std::function<void(const ElectorOptions&, const
 
 void electors_after_fork_child() {
   new (&g_ids_mu) std::mutex();
-  new (&g_ids) std::set<std::string>();  // the parent's identities run in the parent
+  keep_after_fork(new std::set<std::string>(std::move(g_ids)));  // they run in the parent
+  g_ids.clear();
   new (&g_live_mu) std::mutex();
-  new (&g_live) std::map<const ElectorCore*, std::weak_ptr<ElectorCore>>();
+  keep_after_fork(new std::map<const ElectorCore*, std::weak_ptr<ElectorCore>>(std::move(g_live)));
+  g_live.clear();
 }
 
 Status shutdown(milliseconds timeout) {

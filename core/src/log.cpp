@@ -212,10 +212,12 @@ void log(LogLevel level, std::string_view facility, std::string message, std::st
                   std::move(message),
                   now_unix_ms()};
     enqueue(l, rec);
+    // Logged from inside the sink: a sink is set (so no stderr), and the lock is not taken twice.
+    if (t_in_sink) return;
     bool to_stderr = false;
     {
       std::shared_lock r(l.sink_mu);
-      if (l.sink && level <= l.sink_level && !t_in_sink) {
+      if (l.sink && level <= l.sink_level) {
         t_in_sink = true;
         try {
           l.sink(rec);
@@ -239,7 +241,7 @@ void log_after_fork_child() {
   new (&l.sink_mu) std::shared_mutex();
   new (&l.q_mu) std::mutex();
   new (&l.q_cv) std::condition_variable();
-  new (&l.q) std::deque<LogRecord>();
+  keep_after_fork(new std::deque<LogRecord>(std::move(l.q)));
   if (l.q_fd >= 0) ::close(l.q_fd);
   l.q_fd = -1;
 }

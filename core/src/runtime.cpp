@@ -177,6 +177,8 @@ void Runtime::shutdown_current() {
   reaper().join_all(false);
 }
 
+void keep_after_fork(void* p) { g_inherited->push_back(p); }
+
 uint64_t Runtime::fork_generation() { return g_fork_generation.load(); }
 uint64_t fork_generation() { return g_fork_generation.load(); }
 

@@ -39,6 +39,9 @@ class Runtime {
 
 // Reset in a forked child, before anything else runs there. Each module resets its own globals
 // (mutexes that a parent thread may have held at fork, descriptors shared with the parent).
+// Keeps p (the parent's state, moved out of a global) reachable and never freed, so that leak
+// checkers do not report it and nothing runs its destructor.
+void keep_after_fork(void* p);
 void log_after_fork_child();
 void electors_after_fork_child();
 void threads_after_fork_child();

@@ -59,7 +59,7 @@ std::shared_ptr<FilePool> file_pool() {
   static uint64_t generation = 0;
   if (generation != fork_generation()) {
     // In a forked child the parent's pool (and a lock a parent thread held) is not ours.
-    mu = new std::mutex();
+    new (mu) std::mutex();
     new (&weak) std::weak_ptr<FilePool>();
     generation = fork_generation();
   }
