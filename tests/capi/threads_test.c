@@ -80,6 +80,11 @@ int main(void) {
   CHECK(count("tenure-io", 0) == 1 && count("tenure-events", 0) == 1, "one start each");
   /* Destroying the last elector tears the runtime down and joins its threads. */
   CHECK(tenure_elector_destroy(e, err, sizeof err) == TENURE_OK, "destroy");
+  /* Normally joined inside destroy; if a runtime thread dropped the last reference, a reaper
+   * thread joins them a moment later. */
+  long long until1 = now_ms() + 5000;
+  while (now_ms() < until1 && (count("tenure-io", 1) < 1 || count("tenure-events", 1) < 1))
+    sleep_ms(5);
   CHECK(count("tenure-io", 1) == 1 && count("tenure-events", 1) == 1, "one exit each, same thread");
 
   /* A second runtime (after the first was torn down) calls the hooks again, then shutdown. */

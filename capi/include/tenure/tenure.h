@@ -22,7 +22,12 @@
  *    own elector from its callback is refused with TENURE_E_IN_CALLBACK.
  *  - Without a callback, events queue: read them with tenure_elector_poll_event, and watch
  *    tenure_elector_event_fd, which is readable while events wait (for epoll/select loops and for
- *    hosts such as Go that must not be called from foreign threads).
+ *    hosts such as Go that must not be called from foreign threads). One tenure_queue serves
+ *    many electors behind one descriptor. Drain every descriptor until TENURE_E_NO_EVENT.
+ *  - stop, destroy, tenure_shutdown and tenure_log_set_callback wait for a callback in progress:
+ *    release any lock your callbacks take (Python's GIL) before calling them.
+ *  - Which thread calls what, thread hooks, shutdown and fork: see "threads, shutdown, fork".
+ *    docs/binding-authors.md says it all in one place for binding authors.
  */
 #ifndef TENURE_H
 #define TENURE_H
@@ -148,9 +153,10 @@ TENURE_API tenure_err tenure_threads_set_hooks(tenure_thread_cb on_start, tenure
                                                void* opaque, char* errbuf, size_t errlen);
 
 /*
- * Stops every elector of the process, releasing leases (REVOKED events are dropped, not
- * delivered), waiting at most timeout_ms for the releases, then joins tenure's threads. When it
- * returns no callback is running and none starts again. Existing electors stay valid handles:
+ * Stops every elector of the process, releasing leases, waiting at most timeout_ms for the
+ * releases, then joins tenure's threads. A REVOKED(STOPPED) may still reach a callback while it
+ * waits; events still queued afterwards are dropped. When it returns no callback is running and
+ * none starts again. Existing electors stay valid handles:
  * calls on them return TENURE_E_BAD_STATE saying why (stop returns TENURE_OK), and destroy frees
  * them. New electors may be created afterwards; they start a fresh runtime.
  * Safe to call twice, and from atexit or a JVM shutdown hook. Waits for a callback in progress:
