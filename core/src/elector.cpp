@@ -11,6 +11,7 @@
 #include "elector_core.hpp"
 #include "tenure/log.hpp"
 #include "tenure/process.hpp"
+#include "threads.hpp"
 
 namespace tenure {
 
@@ -344,6 +345,7 @@ Status shutdown(milliseconds timeout) {
   // Pending events are dropped and a callback in progress is waited for; none starts after.
   for (auto& c : cores) c->events->close();
   Runtime::shutdown_current();
+  run_shutdown_hooks();
   log(unfinished ? LogLevel::warn : LogLevel::info, "core",
       "shutdown: stopped " + std::to_string(stops.size()) + " electors" +
           (unfinished ? "; " + std::to_string(unfinished) +

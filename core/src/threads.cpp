@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <mutex>
+#include <vector>
 
 #include "runtime.hpp"
 
@@ -39,6 +40,25 @@ Status set_thread_hooks(ThreadHooks hooks) {
   return {};
 }
 
+namespace {
+std::mutex g_hooks_mu;
+std::vector<std::function<void()>>* g_shutdown_hooks = new std::vector<std::function<void()>>();
+}  // namespace
+
+void on_shutdown(std::function<void()> fn) {
+  std::lock_guard lock(g_hooks_mu);
+  g_shutdown_hooks->push_back(std::move(fn));
+}
+
+void run_shutdown_hooks() {
+  std::vector<std::function<void()>> hooks;
+  {
+    std::lock_guard lock(g_hooks_mu);
+    hooks.swap(*g_shutdown_hooks);
+  }
+  for (auto& h : hooks) h();
+}
+
 void note_runtime_running(bool running) {
   std::lock_guard lock(g_mu);
   g_running += running ? 1 : -1;
@@ -47,6 +67,9 @@ void note_runtime_running(bool running) {
 void threads_after_fork_child() {
   new (&g_mu) std::mutex();
   g_running = 0;  // the parent's threads do not exist here
+  new (&g_hooks_mu) std::mutex();
+  keep_after_fork(new std::vector<std::function<void()>>(std::move(*g_shutdown_hooks)));
+  g_shutdown_hooks->clear();  // they join the parent's pools, whose threads are not here
 }
 
 std::thread spawn_thread(const char* name, std::function<void()> body) {

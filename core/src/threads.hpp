@@ -7,5 +7,7 @@ namespace tenure {
 
 // set_thread_hooks refuses while a runtime runs.
 void note_runtime_running(bool running);
+// Runs (and forgets) what backends registered with on_shutdown.
+void run_shutdown_hooks();
 
 }  // namespace tenure

@@ -38,13 +38,20 @@ struct FilePool {
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
       boost::asio::make_work_guard(io);
   std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};  // by tenure::shutdown: work posted later never runs
   FilePool() {
     for (int i = 0; i < 2; ++i)
       threads.push_back(spawn_thread("tenure-file", [this] { io.run(); }));
   }
-  ~FilePool() {
+  ~FilePool() { stop(false); }
+  void stop(bool now) {
     guard.reset();
+    if (now) {
+      stopped = true;
+      io.stop();
+    }
     for (auto& t : threads) {
+      if (!t.joinable()) continue;
       if (t.get_id() == std::this_thread::get_id())
         t.detach();  // the last session was freed on a pool thread: it ends on its own
       else
@@ -54,20 +61,25 @@ struct FilePool {
 };
 
 std::shared_ptr<FilePool> file_pool() {
-  static std::mutex* mu = new std::mutex();
-  static std::weak_ptr<FilePool> weak;
+  // Never destroyed: electors may be created from an atexit handler after static destructors.
+  static auto* mu = new std::mutex();
+  static auto* weak = new std::weak_ptr<FilePool>();
   static uint64_t generation = 0;
   if (generation != fork_generation()) {
     // In a forked child the parent's pool (and a lock a parent thread held) is not ours.
     new (mu) std::mutex();
-    new (&weak) std::weak_ptr<FilePool>();
+    new (weak) std::weak_ptr<FilePool>();
     generation = fork_generation();
   }
   std::lock_guard lock(*mu);
-  auto pool = weak.lock();
-  if (!pool) {
+  auto pool = weak->lock();
+  if (!pool || pool->stopped) {
     pool = std::make_shared<FilePool>();
-    weak = pool;
+    *weak = pool;
+    // Joined by tenure::shutdown like the runtime's own threads.
+    on_shutdown([w = std::weak_ptr<FilePool>(pool)] {
+      if (auto p = w.lock()) p->stop(true);
+    });
   }
   return pool;
 }

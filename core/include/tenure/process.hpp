@@ -30,6 +30,9 @@ Status shutdown(std::chrono::milliseconds timeout);
 // For backends. Every thread tenure creates starts here: named (at most 15 characters, static
 // storage) and running the host's hooks.
 std::thread spawn_thread(const char* name, std::function<void()> body);
+// For backends that own threads outside the runtime (the file pool): fn runs in shutdown(),
+// after the runtime's threads are joined, and must join those threads too.
+void on_shutdown(std::function<void()> fn);
 // Bumped in a forked child: process-wide state of an older generation belongs to the parent.
 uint64_t fork_generation();
 
