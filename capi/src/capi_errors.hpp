@@ -32,6 +32,16 @@ inline tenure_err invalid(const char* what, char* buf, size_t len) {
   return fail(make_error(Errc::invalid_argument, std::string(what) + " is NULL"), buf, len);
 }
 
+// A C enum argument as the int the caller passed: a C caller may pass any int, and reading an
+// out-of-range value as the C++ enum type is undefined (UBSan flags it).
+template <class E>
+int raw_enum(const E& e) {  // by reference: a by-value copy would load it
+  static_assert(sizeof(E) == sizeof(int), "C enums are int-sized here");
+  int v;
+  std::memcpy(&v, &e, sizeof v);
+  return v;
+}
+
 template <class F>
 tenure_err guarded(char* buf, size_t len, F&& f) noexcept {
   try {

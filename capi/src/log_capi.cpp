@@ -21,8 +21,9 @@ struct tenure_log_record {
 namespace {
 static_assert(static_cast<int>(LogLevel::debug) == TENURE_LOG_DEBUG, "enum drift");
 
-bool valid_level(tenure_log_level level) {
-  return level >= TENURE_LOG_OFF && level <= TENURE_LOG_DEBUG;
+bool valid_level(const tenure_log_level& level) {
+  int v = tenure::capi::raw_enum(level);
+  return v >= TENURE_LOG_OFF && v <= TENURE_LOG_DEBUG;
 }
 tenure_err bad_level(char* errbuf, size_t errlen) {
   return fail(tenure::make_error(Errc::invalid_argument,
@@ -87,6 +88,7 @@ tenure_err tenure_log_fd(int* out, char* errbuf, size_t errlen) {
 uint64_t tenure_log_dropped(void) { return tenure::log_dropped(); }
 
 const char* tenure_log_level_name(tenure_log_level level) {
+  if (!valid_level(level)) return "unknown";
   return tenure::log_level_name(static_cast<LogLevel>(level));
 }
 
