@@ -3,6 +3,7 @@
 #define TENURE_CAPI_CHECK_H
 
 #define _POSIX_C_SOURCE 200809L
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +11,7 @@
 
 #include "tenure/tenure.h"
 
-static int passed, failed;
+static atomic_int passed, failed; /* hooks and callbacks check on tenure's threads too */
 #define CHECK(cond, ...)                                                       \
   do {                                                                         \
     if (cond) {                                                                \

@@ -104,7 +104,7 @@ static void test_callback(void) {
   CHECK(s.in_cb_rc == TENURE_E_IN_CALLBACK, "replacing from inside the callback refused: %d",
         s.in_cb_rc);
   pthread_mutex_unlock(&s.mu);
-  CHECK(records > 3, "records: %d", records);
+  CHECK(records >= 3, "records: %d", records); /* running, elected, stepped down */
 
   /* After removal the callback is never called again. */
   e = make_elector("memory://logcb", "logcb2", "c2");
