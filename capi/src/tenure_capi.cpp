@@ -21,6 +21,7 @@ namespace {
 
 static_assert(static_cast<int>(Errc::internal) == TENURE_E_INTERNAL, "enum drift");
 static_assert(static_cast<int>(Errc::lost) == TENURE_E_LOST, "enum drift");
+static_assert(static_cast<int>(Errc::connection_limit) == TENURE_E_CONNECTION_LIMIT, "enum drift");
 
 }  // namespace
 

@@ -184,7 +184,10 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
     return;
   }
   observe(r.value.record);
-  if (r.value.record.holder == opts.identity) {
+  // Our identity on the record is another elector's only if it is not the lease we held last:
+  // after an involuntary step-down whose release did not get through (a partition), the server
+  // keeps our own previous lease (or session lock) until it ends, and no one else is involved.
+  if (r.value.record.holder == opts.identity && r.value.record.token != token_) {
     report_error(make_error(Errc::identity_in_use, "the lease of election '" + opts.election +
                                                        "' is held under our "
                                                        "identity '" +
@@ -193,6 +196,7 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
                                                        "every candidate its own identity"));
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
+  if (r.value.retry_in.count() >= 0) delay = std::min<Clock::duration>(delay, r.value.retry_in);
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::try_acquire);
 }

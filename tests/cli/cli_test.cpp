@@ -637,7 +637,12 @@ TEST_P(CliBadInputTest, ExitsTwoWithOneLine) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadInputTest,
     ::testing::Values(
-        BadInput{{}, "subcommand"}, BadInput{{"status", "-e", "x"}, "--backend is required"},
+        BadInput{{}, "subcommand"},
+        BadInput{{"frobnicate"},
+                 "unknown subcommand 'frobnicate': the subcommands are run, status and watch"},
+        BadInput{{"stat", "-e", "x"}, "did you mean 'status'?"},
+        BadInput{{"--backend", "file:///tmp/x"}, "'--backend' must follow a subcommand"},
+        BadInput{{"status", "-e", "x"}, "--backend is required"},
         BadInput{{"status", "-b", "bogus://h/x", "-e", "x"}, "unknown scheme 'bogus'"},
         BadInput{{"status", "-b", "not a url", "-e", "x"}, "backend URL"},
         BadInput{{"watch", "-b", "file//@/s", "-e", "x"}, "backend URL"},

@@ -75,7 +75,8 @@ typedef enum tenure_err {
   TENURE_E_FENCED = 16,             /* a newer fencing token exists */
   TENURE_E_LOST = 17,               /* the lease is held by someone else */
   TENURE_E_NO_EVENT = 18,           /* poll: no event within the timeout */
-  TENURE_E_INTERNAL = 19            /* a bug in tenure */
+  TENURE_E_INTERNAL = 19,           /* a bug in tenure */
+  TENURE_E_CONNECTION_LIMIT = 20    /* the server refuses connections: its connection limit */
 } tenure_err;
 
 typedef enum tenure_event_type {

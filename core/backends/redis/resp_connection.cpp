@@ -374,7 +374,11 @@ void RespConnection::on_connected() {
                     "backend option tls_ca; if the server wants a client certificate, set tls_cert "
                     "and tls_key";
           if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
-            hint = "; the server closed the connection: is this a TLS port (rediss://) at all?";
+            hint =
+                self->answered_before_
+                    ? "; the server closed the connection it had answered on before (a "
+                      "restart, a proxy or a network fault)"
+                    : "; the server closed the connection: is this a TLS port (rediss://) at all?";
           self->fail(make_error(Errc::unreachable, "TLS handshake with Redis at " +
                                                        self->cfg_.display +
                                                        " failed: " + ec.message() + hint));
@@ -488,6 +492,7 @@ void RespConnection::handle_handshake_reply(Reply r) {
 
 void RespConnection::become_ready() {
   state_ = State::ready;
+  answered_before_ = true;
   backoff_ = milliseconds(0);
   const char* kind = mode_ == Mode::subscriber ? "subscriber" : "command";
   note_connected("redis", !last_error_.ok());
@@ -561,7 +566,11 @@ void RespConnection::do_read() {
     if (ec) {
       const bool during_handshake = self->state_ != State::ready;
       std::string msg = "connection to Redis at " + self->cfg_.display + " lost: " + ec.message();
-      if (during_handshake)
+      if (during_handshake && self->answered_before_)
+        msg = "connection to Redis at " + self->cfg_.display +
+              " lost during the reconnect handshake (" + ec.message() +
+              "); it answered before, so the server is restarting or the network is failing";
+      else if (during_handshake)
         msg = "Redis at " + self->cfg_.display + " closed the connection during the handshake (" +
               ec.message() + "): is this a Redis port?" +
               (self->cfg_.tls ? "" : " If the server wants TLS, use rediss://");
@@ -681,6 +690,13 @@ void RespConnection::on_tick() {
                                              " timed out after " +
                                              std::to_string(cfg_.connect_timeout.count()) +
                                              " ms; check the host, port and firewall"));
+    else if (answered_before_)
+      fail(
+          make_error(Errc::timeout, "the connection to Redis at " + cfg_.display +
+                                        " timed out: no answer to the reconnect handshake within " +
+                                        std::to_string(cfg_.connect_timeout.count()) +
+                                        " ms from a server that answered before (paused, "
+                                        "overloaded, or the network is dropping traffic)"));
     else
       fail(make_error(Errc::timeout,
                       "no answer to the Redis handshake from " + cfg_.display + " within " +
