@@ -43,10 +43,22 @@ struct FilePool {
   std::vector<std::thread> threads;
   std::atomic<bool> stopped{false};  // by tenure::shutdown: work posted later never runs
   FilePool() {
-    for (int i = 0; i < 2; ++i)
-      threads.push_back(spawn_thread("tenure-file", [this] { io.run(); }));
+    for (int i = 0; i < 2; ++i) threads.push_back(spawn_thread("tenure-file", [this] { run(); }));
   }
   ~FilePool() { stop(false); }
+  // An exception from file work must not end the thread (std::terminate): log it, go on.
+  void run() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        log(LogLevel::error, "file", std::string("file work threw: ") + e.what());
+      } catch (...) {
+        log(LogLevel::error, "file", "file work threw a non-standard exception");
+      }
+    }
+  }
   void stop(bool now) {
     guard.reset();
     if (now) {
@@ -330,6 +342,18 @@ class FileSession : public BackendSession, public Ledger {
   }
 
  private:
+  // File work that throws (out of memory, a bug) completes with an error instead of never.
+  template <class T>
+  static Result<T> guarded_op(const std::function<Result<T>()>& op) {
+    try {
+      return op();
+    } catch (const std::exception& e) {
+      return make_error(Errc::internal, std::string("file work threw: ") + e.what());
+    } catch (...) {
+      return make_error(Errc::internal, "file work threw a non-standard exception");
+    }
+  }
+
   // Runs op on the file pool (this session's ops in order), completes on our executor.
   template <class T>
   void run(std::function<Result<T>()> op, Completion<T> done) {
@@ -337,7 +361,7 @@ class FileSession : public BackendSession, public Ledger {
     boost::asio::post(strand_,
                       [alive, exec = exec_, op = std::move(op), done = std::move(done)]() mutable {
                         if (!*alive) return;
-                        Result<T> r = op();
+                        Result<T> r = guarded_op(op);
                         exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
                           if (*alive) done(std::move(r));
                         });
