@@ -103,6 +103,9 @@ int main(int argc, char** argv) {
   run->add_option("--restart-delay", run_args.restart_delay_ms,
                   "Milliseconds before CMD is restarted with --on-exit=restart (default 1000)");
   run->add_flag("--quiet,-q", run_args.quiet, "Log only errors to stderr (not each transition)");
+  run->add_option("--metrics-addr", run_args.metrics_addr,
+                  "Serve Prometheus /metrics and /healthz (200 while working, 503 once the "
+                  "backend has not answered for renew_deadline) on HOST:PORT");
   run->footer(std::string(kRunFooter) + "\n" + kExitCodeHelp);
 
   StatusArgs status_args;

@@ -5,20 +5,23 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <cerrno>
 #include <chrono>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "file_store.hpp"
 #include "inotify_hub.hpp"
 #include "lock_stamp.hpp"
+#include "tenure/log.hpp"
+#include "tenure/process.hpp"
 
 namespace tenure::backends {
 
@@ -31,19 +34,67 @@ int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Blocking file work (fsync) runs here, never on the I/O thread.
-std::shared_ptr<boost::asio::thread_pool> file_pool() {
-  static std::mutex mu;
-  static std::weak_ptr<boost::asio::thread_pool> weak;
-  std::lock_guard lock(mu);
-  auto pool = weak.lock();
-  if (!pool) {
-    pool = std::shared_ptr<boost::asio::thread_pool>(new boost::asio::thread_pool(2),
-                                                     [](boost::asio::thread_pool* p) {
-                                                       p->join();
-                                                       delete p;
-                                                     });
-    weak = pool;
+// Blocking file work (fsync) runs here, never on the I/O thread: two threads of tenure's own
+// (so they carry the host's thread hooks), one pool per process (a forked child makes its own).
+struct FilePool {
+  boost::asio::io_context io{2};
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard =
+      boost::asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  std::atomic<bool> stopped{false};  // by tenure::shutdown: work posted later never runs
+  FilePool() {
+    for (int i = 0; i < 2; ++i) threads.push_back(spawn_thread("tenure-file", [this] { run(); }));
+  }
+  ~FilePool() { stop(false); }
+  // An exception from file work must not end the thread (std::terminate): log it, go on.
+  void run() {
+    for (;;) {
+      try {
+        io.run();
+        return;
+      } catch (const std::exception& e) {
+        log(LogLevel::error, "file", std::string("file work threw: ") + e.what());
+      } catch (...) {
+        log(LogLevel::error, "file", "file work threw a non-standard exception");
+      }
+    }
+  }
+  void stop(bool now) {
+    guard.reset();
+    if (now) {
+      stopped = true;
+      io.stop();
+    }
+    for (auto& t : threads) {
+      if (!t.joinable()) continue;
+      if (t.get_id() == std::this_thread::get_id())
+        t.detach();  // the last session was freed on a pool thread: it ends on its own
+      else
+        t.join();
+    }
+  }
+};
+
+std::shared_ptr<FilePool> file_pool() {
+  // Never destroyed: electors may be created from an atexit handler after static destructors.
+  static auto* mu = new std::mutex();
+  static auto* weak = new std::weak_ptr<FilePool>();
+  static uint64_t generation = 0;
+  if (generation != fork_generation()) {
+    // In a forked child the parent's pool (and a lock a parent thread held) is not ours.
+    new (mu) std::mutex();
+    new (weak) std::weak_ptr<FilePool>();
+    generation = fork_generation();
+  }
+  std::lock_guard lock(*mu);
+  auto pool = weak->lock();
+  if (!pool || pool->stopped) {
+    pool = std::make_shared<FilePool>();
+    *weak = pool;
+    // Joined by tenure::shutdown like the runtime's own threads.
+    on_shutdown([w = std::weak_ptr<FilePool>(pool)] {
+      if (auto p = w.lock()) p->stop(true);
+    });
   }
   return pool;
 }
@@ -105,7 +156,7 @@ class FileSession : public BackendSession, public Ledger {
         exec_(ctx.executor),
         io_(ctx.io),
         pool_(file_pool()),
-        strand_(boost::asio::make_strand(*pool_)),
+        strand_(boost::asio::make_strand(pool_->io)),
         alive_(std::make_shared<std::atomic<bool>>(true)) {
     lock_path_ = dir_ + "/" + election_ + ".lock";
     lease_path_ = dir_ + "/" + election_ + ".lease";
@@ -198,17 +249,24 @@ class FileSession : public BackendSession, public Ledger {
     auto* io = &static_cast<boost::asio::io_context&>(
         boost::asio::query(io_, boost::asio::execution::context));
     auto hub = file::InotifyHub::get(*io);
-    if (hub.ok()) hub_ = hub.value;  // else no push: the core polls at retry_period
+    if (hub.ok())
+      hub_ = hub.value;
+    else  // no push: the core polls at retry_period
+      log(LogLevel::warn, "file", hub.status.message + "; polling at retry_period instead",
+          election_, identity_);
   }
 
   void watch(std::function<void()> on_change) override {
     if (!hub_) return;
     auto id = hub_->subscribe(dir_, {election_ + ".lock", election_ + ".lease"}, exec_,
                               std::move(on_change));
-    if (id.ok())
+    if (id.ok()) {
       sub_id_ = id.value;
-    else
+    } else {
       watch_failed_ = true;
+      log(LogLevel::warn, "file", id.status.message + "; polling at retry_period instead",
+          election_, identity_);
+    }
   }
 
   void close(std::function<void()> done) override {
@@ -284,6 +342,18 @@ class FileSession : public BackendSession, public Ledger {
   }
 
  private:
+  // File work that throws (out of memory, a bug) completes with an error instead of never.
+  template <class T>
+  static Result<T> guarded_op(const std::function<Result<T>()>& op) {
+    try {
+      return op();
+    } catch (const std::exception& e) {
+      return make_error(Errc::internal, std::string("file work threw: ") + e.what());
+    } catch (...) {
+      return make_error(Errc::internal, "file work threw a non-standard exception");
+    }
+  }
+
   // Runs op on the file pool (this session's ops in order), completes on our executor.
   template <class T>
   void run(std::function<Result<T>()> op, Completion<T> done) {
@@ -291,7 +361,7 @@ class FileSession : public BackendSession, public Ledger {
     boost::asio::post(strand_,
                       [alive, exec = exec_, op = std::move(op), done = std::move(done)]() mutable {
                         if (!*alive) return;
-                        Result<T> r = op();
+                        Result<T> r = guarded_op(op);
                         exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
                           if (*alive) done(std::move(r));
                         });
@@ -525,8 +595,8 @@ class FileSession : public BackendSession, public Ledger {
   Timing timing_;
   std::shared_ptr<Executor> exec_;
   boost::asio::any_io_executor io_;
-  std::shared_ptr<boost::asio::thread_pool> pool_;
-  boost::asio::strand<boost::asio::thread_pool::executor_type> strand_;
+  std::shared_ptr<FilePool> pool_;
+  boost::asio::strand<boost::asio::io_context::executor_type> strand_;
   std::shared_ptr<std::atomic<bool>> alive_;  // false once closed
   std::shared_ptr<file::InotifyHub> hub_;
   uint64_t sub_id_ = 0;

@@ -52,13 +52,15 @@ int64_t host_monotonic_ms() {
 }
 
 const std::string& this_boot_id() {
-  static const std::string id = [] {
+  // Never destroyed: a file elector may be created from an atexit handler (tenure_shutdown's
+  // callers) after function-local statics were destroyed.
+  static const std::string* id = new std::string([] {
     std::ifstream in("/proc/sys/kernel/random/boot_id");
     std::string s;
     std::getline(in, s);
     return s;
-  }();
-  return id;
+  }());
+  return *id;
 }
 
 Status write_stamp(int fd, const LockStamp& st) {

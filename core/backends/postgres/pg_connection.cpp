@@ -1,5 +1,8 @@
 #include "postgres/pg_connection.hpp"
 
+#include "tenure/log.hpp"
+#include "tenure/process_metrics.hpp"
+
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <cstring>
@@ -400,9 +403,16 @@ void PgConnection::start_connect() {
   // The server's SQLSTATE in connect errors (classify_connect_error); default after connecting.
   PQsetErrorVerbosity(conn_, PQERRORS_VERBOSE);
   // libpq prints notices (and a FATAL that arrives while idle) on stderr by default; a library
-  // must not. Errors reach the caller as statuses instead.
+  // must not: they go to tenure's log. Errors reach the caller as statuses as well.
   PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
+      conn_,
+      [](void* arg, const char* msg) {
+        std::string text = msg ? msg : "";
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        log(LogLevel::info, "postgres",
+            "server notice from " + static_cast<PgConnection*>(arg)->params_.where + ": " + text);
+      },
+      this);
   connect_timer_.expires_after(params_.connect_timeout);
   connect_timer_.async_wait(
       [self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
@@ -505,6 +515,10 @@ void PgConnection::run_setup(size_t i) {
   if (i >= checks + hooks_.setup.size() + prepares) {
     state_ = State::ready;
     connect_timer_.cancel();
+    note_connected("postgres", failures_ > 0);
+    log(failures_ > 0 ? LogLevel::warn : LogLevel::info, "postgres",
+        std::string(failures_ > 0 ? "reconnected to " : "connected to ") + params_.where +
+            (direct_ ? "" : " (through a connection pooler)"));
     failures_ = 0;
     arm_read();
     if (hooks_.on_connected) hooks_.on_connected();
@@ -701,6 +715,12 @@ void PgConnection::collect() {
 
 void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) {
   const bool was_ready = state_ == State::ready;
+  if (!closed_) {  // once per outage, not once per retry
+    log(was_ready || failures_ == 0 ? LogLevel::warn : LogLevel::debug, "postgres", why.message);
+    note_connection_lost("postgres", was_ready);
+  } else if (was_ready) {
+    note_connection_closed("postgres");
+  }
   if (state_ == State::connecting) {  // an admitted attempt ended without a session
     if (why.code == Errc::connection_limit)
       gate_->on_refused(probe_, why);

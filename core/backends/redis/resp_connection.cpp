@@ -1,6 +1,8 @@
 #include "redis/resp_connection.hpp"
 
 #include "tenure/local_file.hpp"
+#include "tenure/log.hpp"
+#include "tenure/process_metrics.hpp"
 
 #include <hiredis/hiredis.h>
 
@@ -283,6 +285,7 @@ void RespConnection::send_now(const std::vector<std::string>& argv) {
 void RespConnection::shutdown() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->state_ == State::closed) return;
+    if (self->state_ == State::ready) note_connection_closed("redis");
     self->state_ = State::closed;
     ++self->gen_;
     self->close_socket();
@@ -491,6 +494,14 @@ void RespConnection::become_ready() {
   state_ = State::ready;
   answered_before_ = true;
   backoff_ = milliseconds(0);
+  const char* kind = mode_ == Mode::subscriber ? "subscriber" : "command";
+  note_connected("redis", !last_error_.ok());
+  if (last_error_.ok())
+    log(LogLevel::info, "redis", std::string("connected to ") + cfg_.display + " (" + kind + ")");
+  else
+    log(LogLevel::warn, "redis",
+        std::string("reconnected to ") + cfg_.display + " (" + kind +
+            ") after: " + last_error_.message);
   last_error_ = Status{};
   if (mode_ == Mode::subscriber) {
     if (on_ready_) on_ready_();
@@ -617,6 +628,10 @@ void RespConnection::dispatch(Reply r) {
 
 void RespConnection::fail(Status st) {
   if (state_ == State::closed) return;
+  // Once per outage, not once per backoff step.
+  log(state_ == State::ready || backoff_.count() == 0 ? LogLevel::warn : LogLevel::debug, "redis",
+      st.message + "; reconnecting with backoff");
+  note_connection_lost("redis", state_ == State::ready);
   ++gen_;
   close_socket();
   last_error_ = st;
