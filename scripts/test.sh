@@ -10,7 +10,27 @@
 # compiler output is cached by ccache, so a second run is fast.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
+
+# Wall time of every stage, printed as it ends and again at the end, so the CI budget (90 min,
+# aim: 60 on a fresh machine) stays visible as servers and bindings arrive.
+stage_names=()
+stage_secs=()
+stage_t0=$SECONDS
+stage_done() {
+  local secs=$((SECONDS - stage_t0))
+  stage_names+=("$1")
+  stage_secs+=("$secs")
+  echo "== stage '$1' took ${secs} s"
+  stage_t0=$SECONDS
+}
+stage_summary() {
+  echo "== wall time per stage:"
+  for i in "${!stage_names[@]}"; do printf '   %-28s %5d s\n' "${stage_names[$i]}" "${stage_secs[$i]}"; done
+  printf '   %-28s %5d s\n' total "$SECONDS"
+}
+
 bash "$root/scripts/bootstrap.sh"
+stage_done bootstrap
 
 variants=("$@")
 [ ${#variants[@]} -gt 0 ] || variants=(plain asan tsan)
@@ -29,6 +49,7 @@ for s in "${servers[@]}"; do
   bash "$root/tests/servers/$s.sh" start "$state"
   # shellcheck disable=SC1090
   source "$state/$s.env"
+  stage_done "server $s"
 done
 
 launcher=()
@@ -54,11 +75,15 @@ for v in "${variants[@]}"; do
   cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DTENURE_SANITIZE="$sanitize" -DTENURE_BUILD_BENCH="$bench" "${launcher[@]}" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
+  stage_done "$v build"
   echo "== $v: running tests"
   if ! ctest --test-dir "$dir" --output-on-failure --timeout 600 -j2; then
     failed+=("$v")
   fi
+  stage_done "$v tests"
 done
+
+stage_summary
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "== FAILED variants: ${failed[*]}"

@@ -214,5 +214,18 @@ TEST(PostgresSessionFaults, FrozenLeaderIsReplacedAfterItsLease) {
   leader.wait();
 }
 
+TEST(PostgresSessionFaults, BadTakeoverGraceIsRefusedClearly) {
+  for (const char* bad : {"abc", "-1", "99999999", ""}) {
+    ElectorOptions o;
+    o.backend_url =
+        std::string("postgres://u@127.0.0.1:1/db?mode=session&takeover_grace_ms=") + bad;
+    o.election = "e";
+    auto e = Elector::create(o);
+    ASSERT_FALSE(e.ok()) << bad;
+    EXPECT_EQ(e.status.code, Errc::bad_url) << e.status.message;
+    EXPECT_NE(e.status.message.find("takeover_grace_ms"), std::string::npos) << e.status.message;
+  }
+}
+
 }  // namespace
 }  // namespace tenure::testing

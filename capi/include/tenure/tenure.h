@@ -165,10 +165,10 @@ TENURE_API tenure_err tenure_elector_stop(tenure_elector* elector, char* errbuf,
 /* A leader steps down (REVOKED, reason RELEASED), releases, and sits out one retry_period. */
 TENURE_API tenure_err tenure_elector_resign(tenure_elector* elector);
 /*
- * After REVOKED with reason RENEW_DEADLINE or BACKEND_ERROR the lease is not released at once:
- * it is held (without leading) until you call this to say your leader-only work has stopped, or
- * at most lease_duration - renew_deadline. So a successor never starts while you still drain.
- * A no-op at any other time. Allowed inside callbacks.
+ * After REVOKED with reason RENEW_DEADLINE, BACKEND_ERROR or LOST the lease is not released at
+ * once: it is held (without leading) until you call this to say your leader-only work has stopped,
+ * or at most lease_duration - renew_deadline. So a successor never starts while you still drain. A
+ * no-op at any other time. Allowed inside callbacks.
  */
 TENURE_API tenure_err tenure_elector_ack_revoked(tenure_elector* elector);
 /*

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <random>
@@ -119,6 +121,15 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
       if (!parse_bool(v, cfg.allow_proxy))
         return Status{
             make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
+    } else if (k == "takeover_grace_ms") {
+      char* end = nullptr;
+      errno = 0;
+      const long long ms = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || errno != 0 || ms < 0 || ms > 60000)
+        return Status{
+            make_error(Errc::bad_url, "postgres: takeover_grace_ms='" + v +
+                                          "' must be a number of milliseconds, 0 to 60000")};
+      cfg.takeover_grace = milliseconds(ms);
     } else if (known.count(k) != 0) {
       kw[k] = v;
     } else {
@@ -127,8 +138,7 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
           "postgres: '" + k +
               "' is neither a libpq connection parameter (sslmode, sslrootcert, connect_timeout, "
               "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, "
-              "table, "
-              "runs_table, allow_proxy)")};
+              "table, runs_table, allow_proxy, takeover_grace_ms)")};
     }
   }
   if (Status s = derive_names(cfg.names); !s.ok()) return s;

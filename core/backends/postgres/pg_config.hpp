@@ -38,12 +38,15 @@ struct PgConfig {
   Names names;
   bool session_mode = false;  // ?mode=session: advisory lock on a dedicated connection
   bool allow_proxy = false;   // ?allow_proxy=true: accept a connection through a pooler
-  std::string hub_key;        // connections are shared by configs with the same key
+  // ?takeover_grace_ms=N (session mode): how long a standby waits before it takes the row of a
+  // holder whose process has no session left (crashed, or every connection cut).
+  milliseconds takeover_grace{30};
+  std::string hub_key;  // connections are shared by configs with the same key
 };
 
 // Tenure's own query keys; every other key must be a libpq connection keyword.
-inline constexpr const char* kTenureKeys[] = {"mode", "schema", "table", "runs_table",
-                                              "allow_proxy"};
+inline constexpr const char* kTenureKeys[] = {"mode",       "schema",      "table",
+                                              "runs_table", "allow_proxy", "takeover_grace_ms"};
 
 Result<PgConfig> parse_config(const BackendContext& ctx);
 Status derive_names(Names& n);

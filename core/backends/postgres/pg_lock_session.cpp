@@ -19,8 +19,12 @@
 
 namespace tenure::backends::pg {
 
-LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy)
-    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy), pending_timer_(ctx.io) {
+LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy,
+                   milliseconds takeover_grace)
+    : LeaseImpl(ctx, std::move(hub)),
+      allow_proxy_(allow_proxy),
+      takeover_grace_(takeover_grace),
+      pending_timer_(ctx.io) {
   const Names& n = sc_->hub->config().names;
   lock_key_ = "tenure:" + n.schema + "." + n.table + ":" + sc_->election;
 }
@@ -82,7 +86,8 @@ void LockImpl::set_not_held() {
 milliseconds LockImpl::takeover_grace() const {
   // Long enough for a live holder that heard its lock connection end to step down first (it
   // needs no round trip for that); short, because a crashed holder is waited for just as long.
-  return std::min(milliseconds(100), (sc_->timing.lease_duration - sc_->timing.renew_deadline) / 2);
+  // Never more than half the safety margin.
+  return std::min(takeover_grace_, (sc_->timing.lease_duration - sc_->timing.renew_deadline) / 2);
 }
 
 long LockImpl::requeue_ms() const {
@@ -210,10 +215,12 @@ void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
                                                                self->abandoned_seen_);
           self->wake_in(std::max(left, milliseconds(0)) + milliseconds(1));
         } else if (abandoned) {
-          // The holder's lock session ended but its process is still connected: it heard the loss
-          // and steps down, then releases the row (NOTIFY wakes us), or the row expires. Keep the
-          // lock meanwhile, so no one else is granted it.
-          self->wake_at_expiry(out.record);
+          // The holder's lock session ended but its process still has a session: it heard the
+          // loss and steps down, then releases the row (NOTIFY wakes us), or the row expires.
+          // Keep the lock meanwhile, so no one else is granted it. Look again soon too: a crashed
+          // process's other sessions may end a moment after its lock session.
+          self->abandoned_token_ = 0;
+          self->wake_in(std::max(self->takeover_grace(), milliseconds(20)));
         } else {
           // The row is not ours to take: its holder is a lease-mode elector, or held it before a
           // server restart and may still be alive. Let go of the lock (the holder may need it to

@@ -94,7 +94,8 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
 // Session mode (?mode=session).
 class LockImpl : public LeaseImpl {
  public:
-  LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy);
+  LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy,
+           milliseconds takeover_grace);
   void init() override;
   Capabilities capabilities() const override;
   void acquire(Completion<AcquireOutcome> done) override;
@@ -119,6 +120,7 @@ class LockImpl : public LeaseImpl {
   long requeue_ms() const;
 
   bool allow_proxy_;
+  milliseconds takeover_grace_;
   std::string lock_key_;
   // An acquire() that found the row free while our pg_advisory_lock() wait was still out: it
   // completes when the lock is granted (normally within milliseconds), or not acquired after a

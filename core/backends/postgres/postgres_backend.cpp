@@ -17,7 +17,8 @@ Result<std::unique_ptr<BackendSession>> make_postgres_backend(const BackendConte
   auto hub = pg::PgHub::get(cfg.value, ctx.io);
   std::shared_ptr<pg::LeaseImpl> impl;
   if (cfg.value.session_mode) {
-    impl = std::make_shared<pg::LockImpl>(ctx, hub, cfg.value.allow_proxy);
+    impl =
+        std::make_shared<pg::LockImpl>(ctx, hub, cfg.value.allow_proxy, cfg.value.takeover_grace);
   } else {
     impl = std::make_shared<pg::LeaseImpl>(ctx, hub);
   }
