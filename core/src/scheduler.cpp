@@ -53,7 +53,7 @@ Result<std::unique_ptr<Scheduler>> Scheduler::create(Elector& elector, JobSchedu
                                                      ScheduledJob fn, SchedulerHooks hooks) {
   if (auto s = validate_job_schedule(js); !s.ok()) return s;
   if (!fn) return make_error(Errc::invalid_argument, "the scheduled job function is empty");
-  if (!hooks.now) hooks.now = [] { return floor<seconds>(system_clock::now()); };
+  if (!hooks.now) hooks.now = [] { return floor<milliseconds>(system_clock::now()); };
   if (hooks.max_sleep <= milliseconds(0)) hooks.max_sleep = milliseconds(1000);
   return std::unique_ptr<Scheduler>(
       new Scheduler(elector, std::move(js), std::move(fn), std::move(hooks)));
@@ -126,16 +126,16 @@ void Scheduler::loop() {
     pass(st.token);
     // Sleep until the next fire time, but read the wall clock again at least every max_sleep:
     // the steady clock the wait uses does not follow clock steps.
-    const SysSeconds now = hooks_.now();
+    const auto now_ms = hooks_.now();
     milliseconds sleep = hooks_.max_sleep;
-    if (auto next = js_.schedule.next_after(now))
-      sleep = std::min(sleep, duration_cast<milliseconds>(*next - now));
+    if (auto next = js_.schedule.next_after(floor<seconds>(now_ms)))
+      sleep = std::min(sleep, duration_cast<milliseconds>(*next - now_ms));
     if (!wait_for(std::max(sleep, milliseconds(1)))) return;
   }
 }
 
 void Scheduler::pass(uint64_t token) {
-  const SysSeconds now = hooks_.now();
+  const SysSeconds now = floor<seconds>(hooks_.now());
   const std::vector<SysSeconds> due = due_fire_times(js_, now);
   // Fire times that came due since the last pass of this term and are not considered now were
   // missed (a long run, a paused process, a clock jump): say so, never skip silently.
@@ -164,7 +164,7 @@ void Scheduler::pass(uint64_t token) {
     FireContext ctx{js_.job, f, key, 0, seconds(0)};
     auto r = elector_.run_once(key, js_.on_unfinished, [&](uint64_t tok, std::string& detail) {
       ctx.token = tok;
-      ctx.late = std::max(seconds(0), hooks_.now() - f);
+      ctx.late = std::max(seconds(0), floor<seconds>(hooks_.now()) - f);
       {
         std::lock_guard lock(mu_);
         ++runs_;

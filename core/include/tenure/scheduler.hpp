@@ -56,8 +56,9 @@ struct FireContext {
 using ScheduledJob = std::function<bool(const FireContext& ctx, std::string& detail)>;
 
 struct SchedulerHooks {
-  // The wall clock; tests substitute a fake one. Default: system_clock.
-  std::function<SysSeconds()> now;
+  // The wall clock (milliseconds, so sleeps end on the fire time, not up to a second after it);
+  // tests substitute a fake one. Default: system_clock.
+  std::function<std::chrono::sys_time<std::chrono::milliseconds>()> now;
   // One line per decision (ran, skipped, abandoned, errors), without time stamp. Default: none.
   std::function<void(const std::string&)> log;
   // The wall clock is read again at least this often, so a clock step is noticed quickly.
