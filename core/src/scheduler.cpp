@@ -1,6 +1,9 @@
 #include "tenure/scheduler.hpp"
 
+#include <date/date.h>
+
 #include <algorithm>
+#include <sstream>
 
 namespace tenure {
 
@@ -47,6 +50,17 @@ std::vector<SysSeconds> due_fire_times(const JobSchedule& js, SysSeconds now) {
   const seconds limit = js.catch_up == CatchUp::none ? js.misfire_threshold : js.catch_up_window;
   if (now - *newest > limit) return {};
   return {*newest};
+}
+
+// The fire time of a key "<job>@<UTC time>", or nullopt for a key of another shape.
+static std::optional<SysSeconds> parse_fire_key(const std::string& job, const std::string& key) {
+  if (key.size() != job.size() + 21 || key.compare(0, job.size() + 1, job + "@") != 0)
+    return std::nullopt;
+  std::istringstream in(key.substr(job.size() + 1));
+  date::sys_seconds t;
+  in >> date::parse("%Y-%m-%dT%H:%M:%SZ", t);
+  if (in.fail()) return std::nullopt;
+  return t;
 }
 
 Result<std::unique_ptr<Scheduler>> Scheduler::create(Elector& elector, JobSchedule js,
@@ -122,6 +136,7 @@ void Scheduler::loop() {
       term_token_ = st.token;
       settled_.clear();
       last_pass_.reset();
+      all_floor_.reset();
     }
     pass(st.token);
     // Sleep until the next fire time, but read the wall clock again at least every max_sleep:
@@ -136,7 +151,21 @@ void Scheduler::loop() {
 
 void Scheduler::pass(uint64_t token) {
   const SysSeconds now = floor<seconds>(hooks_.now());
-  const std::vector<SysSeconds> due = due_fire_times(js_, now);
+  std::vector<SysSeconds> due = due_fire_times(js_, now);
+  if (js_.catch_up == CatchUp::all && !due.empty()) {
+    if (!all_floor_) {
+      // Once per term: the newest fire time with a record (keys sort by time) bounds the backlog.
+      auto newest = elector_.list_runs(js_.job + "@", 1);
+      if (!newest.ok()) {
+        log("cannot read the ledger: " + newest.status.message);
+        return;
+      }
+      std::optional<SysSeconds> f;
+      if (!newest.value.empty()) f = parse_fire_key(js_.job, newest.value.back().job_key);
+      all_floor_ = f ? *f : due.back();
+    }
+    std::erase_if(due, [&](SysSeconds f) { return f < *all_floor_; });
+  }
   // Fire times that came due since the last pass of this term and are not considered now were
   // missed (a long run, a paused process, a clock jump): say so, never skip silently.
   if (last_pass_ && now > *last_pass_) {

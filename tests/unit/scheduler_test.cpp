@@ -201,12 +201,30 @@ TEST_F(SchedulerTest, CatchUpAllRunsEveryMissedTimeOldestFirst) {
   ASSERT_TRUE(a->start().ok());
   ASSERT_TRUE(lead(*a));
   wall_->set("2026-01-10T01:05:00Z");
+  // The last run on record: 00:30. Everything after it inside the window runs, oldest first.
+  ASSERT_TRUE(a->run_once("nightly@2026-01-10T00:30:00Z", UnfinishedPolicy::retry,
+                          [](uint64_t, std::string&) { return true; })
+                  .ok());
   auto js = job("*/10 * * * *", CatchUp::all);
   js.catch_up_window = minutes(30);
   auto s = scheduler(*a, js, recorder());
   ASSERT_TRUE(s->start().ok());
   ASSERT_TRUE(wait_until([&] { return ran().size() == 3; }, 5000ms));
   EXPECT_EQ(ran(), (V{"2026-01-10T00:40:00Z", "2026-01-10T00:50:00Z", "2026-01-10T01:00:00Z"}));
+}
+
+TEST_F(SchedulerTest, CatchUpAllStartsANewJobWithItsNewestFireTimeNotABacklog) {
+  auto a = elector("a");
+  ASSERT_TRUE(a->start().ok());
+  ASSERT_TRUE(lead(*a));
+  wall_->set("2026-01-10T01:05:00Z");
+  auto js = job("*/10 * * * *", CatchUp::all);
+  js.catch_up_window = minutes(30);
+  auto s = scheduler(*a, js, recorder());
+  ASSERT_TRUE(s->start().ok());
+  ASSERT_TRUE(wait_until([&] { return ran().size() == 1; }, 5000ms));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ran(), V{"2026-01-10T01:00:00Z"});
 }
 
 TEST_F(SchedulerTest, CatchUpNoneSkipsAFireTimePastTheMisfireThreshold) {

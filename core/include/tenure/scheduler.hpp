@@ -23,7 +23,9 @@ namespace tenure {
 // the wall clock jumped forward):
 //  none:   only the newest, and only if it is at most misfire_threshold old;
 //  latest: only the newest, if it is inside the catch-up window (the default);
-//  all:    every one inside the catch-up window, oldest first, at most catch_up_max.
+//  all:    every one inside the catch-up window since the newest fire time the ledger has a
+//          record of (a job with no record yet starts with its newest fire time, not a backlog),
+//          oldest first, at most catch_up_max.
 // Older fire times that are not run are skipped (and logged); a fire time with a finished record
 // is never run again.
 enum class CatchUp : int { none = 0, latest = 1, all = 2 };
@@ -106,6 +108,7 @@ class Scheduler {
   uint64_t term_token_ = 0;
   std::set<SysSeconds> settled_;
   std::optional<SysSeconds> last_pass_;
+  std::optional<SysSeconds> all_floor_;  // catch-up all: nothing older than this runs
 };
 
 }  // namespace tenure
