@@ -138,7 +138,7 @@ void Scheduler::loop() {
       last_pass_.reset();
       all_floor_.reset();
     }
-    pass(st.token);
+    if (pass(st.token)) continue;
     // Sleep until the next fire time, but read the wall clock again at least every max_sleep:
     // the steady clock the wait uses does not follow clock steps.
     const auto now_ms = hooks_.now();
@@ -149,7 +149,8 @@ void Scheduler::loop() {
   }
 }
 
-void Scheduler::pass(uint64_t token) {
+bool Scheduler::pass(uint64_t token) {
+  bool ran = false;
   const SysSeconds now = floor<seconds>(hooks_.now());
   std::vector<SysSeconds> due = due_fire_times(js_, now);
   if (js_.catch_up == CatchUp::all && !due.empty()) {
@@ -158,7 +159,7 @@ void Scheduler::pass(uint64_t token) {
       auto newest = elector_.list_runs(js_.job + "@", 1);
       if (!newest.ok()) {
         log("cannot read the ledger: " + newest.status.message);
-        return;
+        return ran;
       }
       std::optional<SysSeconds> f;
       if (!newest.value.empty()) f = parse_fire_key(js_.job, newest.value.back().job_key);
@@ -187,7 +188,7 @@ void Scheduler::pass(uint64_t token) {
     if (js_.catch_up != CatchUp::all && !settled_.empty() && f < *settled_.rbegin()) continue;
     {
       std::lock_guard lock(mu_);
-      if (stopping_) return;
+      if (stopping_) return ran;
     }
     const std::string key = fire_key(js_.job, f);
     FireContext ctx{js_.job, f, key, 0, seconds(0)};
@@ -208,10 +209,11 @@ void Scheduler::pass(uint64_t token) {
       // Not leader any more, fenced, or the backend failed: the next pass (or the next leader)
       // asks the ledger again.
       log("fire time " + format_utc(f) + ": " + r.status.message);
-      return;
+      return ran;
     }
     const RunRecord& rec = r.value.record;
     if (r.value.ran) {
+      ran = true;
       log("fire time " + format_utc(f) + " " + run_status_name(rec.status) +
           (rec.detail.empty() ? "" : ": " + rec.detail));
     } else if (rec.status == RunStatus::started && rec.token < token) {
@@ -227,6 +229,7 @@ void Scheduler::pass(uint64_t token) {
   // Forget what the window has left behind.
   const SysSeconds horizon = now - js_.catch_up_window - js_.misfire_threshold - seconds(1);
   settled_.erase(settled_.begin(), settled_.lower_bound(horizon));
+  return ran;
 }
 
 }  // namespace tenure

@@ -90,7 +90,8 @@ class Scheduler {
  private:
   Scheduler(Elector& elector, JobSchedule js, ScheduledJob fn, SchedulerHooks hooks);
   void loop();
-  void pass(uint64_t token);
+  // One look at the due fire times; true when a job ran (time passed: look again at once).
+  bool pass(uint64_t token);
   void log(const std::string& line) const;
   bool wait_for(std::chrono::milliseconds d);  // false when stopping
 
