@@ -301,6 +301,31 @@ TEST_P(CronProcess, LeaderKilledMidRunWithSkipLeavesTheRunAbandoned) {
   EXPECT_NE(all.find("fire time " + killed + " abandoned"), std::string::npos) << all;
 }
 
+// `tenure once` on three replicas at the same time: one runs CMD, the others find the record.
+TEST_P(CronProcess, OnceRunsACommandOnceAcrossReplicas) {
+  const std::string line = "echo \"ran $TENURE_IDENTITY $TENURE_TOKEN $TENURE_JOB_KEY\" >> " +
+                           (dir_ / "once-journal").string() + "; sleep 0.5";
+  for (int i = 1; i <= 3; ++i) {
+    const std::string id = "o" + std::to_string(i);
+    replicas_[id] = std::make_unique<Proc>(
+        std::vector<std::string>{"once", "-b", url_, "-e", election_, "-i", id, "--job",
+                                 "migrate-v42", "--timeout", "20000", "--", "/bin/sh", "-c", line},
+        dir_ / (id + ".out"), dir_ / (id + ".err"));
+  }
+  for (auto& [id, p] : replicas_) EXPECT_EQ(p->wait_exit(30000ms), 0) << id << "\n" << logs();
+  std::stringstream ss(slurp(dir_ / "once-journal"));
+  std::vector<std::string> ran;
+  for (std::string l; std::getline(ss, l);) ran.push_back(l);
+  ASSERT_EQ(ran.size(), 1u) << slurp(dir_ / "once-journal");
+  EXPECT_NE(ran[0].find("migrate-v42"), std::string::npos) << ran[0];
+  Proc runs({"runs", "-b", url_, "-e", election_, "--json"}, dir_ / "runs.out", dir_ / "runs.err");
+  EXPECT_EQ(runs.wait_exit(15000ms), 0) << slurp(dir_ / "runs.err");
+  auto j = nlohmann::json::parse(slurp(dir_ / "runs.out"));
+  EXPECT_EQ(j["key"], "migrate-v42");
+  EXPECT_EQ(j["status"], "finished");
+  EXPECT_EQ(j["detail"], "exit 0");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CronProcess,
                          ::testing::Values(Target{"file", nullptr},
                                            Target{"redis", "TENURE_TEST_REDIS_URL"},
