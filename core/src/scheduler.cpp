@@ -220,9 +220,10 @@ bool Scheduler::pass(uint64_t token) {
       log("fire time " + format_utc(f) + " abandoned: started by " + rec.holder + " (token " +
           std::to_string(rec.token) + ") and never finished; not run again (on-unfinished skip)");
     } else if (rec.status == RunStatus::started) {
-      log("fire time " + format_utc(f) + " is being run by " + rec.holder + " (token " +
-          std::to_string(rec.token) + ")");
-      continue;  // not settled: look again next pass
+      // Claimed under this term's token (or a newer one) and not finished: nothing this term
+      // can do about it; the next leader applies on_unfinished.
+      log("fire time " + format_utc(f) + " was claimed by " + rec.holder + " (token " +
+          std::to_string(rec.token) + ") and is not finished; left to the next leader");
     }
     settled_.insert(f);
   }

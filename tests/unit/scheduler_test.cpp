@@ -243,6 +243,40 @@ TEST_F(SchedulerTest, CatchUpNoneSkipsAFireTimePastTheMisfireThreshold) {
   EXPECT_EQ(ran(), V{"2026-01-10T02:00:00Z"});
 }
 
+// A 02:30 Berlin job through both DST days, the wall clock walked in steps: once each day.
+TEST_F(SchedulerTest, DaylightSavingDaysRunA0230JobOnce) {
+  auto a = elector("a");
+  ASSERT_TRUE(a->start().ok());
+  ASSERT_TRUE(lead(*a));
+  wall_->set("2026-03-29T00:50:00Z");  // 01:50 CET; at 01:00Z the clocks jump to 03:00 CEST
+  auto js = job("30 2 * * *", CatchUp::latest, "Europe/Berlin");
+  auto s = scheduler(*a, js, recorder());
+  ASSERT_TRUE(s->start().ok());
+  for (const char* t : {"2026-03-29T00:59:59Z", "2026-03-29T01:00:00Z", "2026-03-29T01:30:00Z",
+                        "2026-03-29T02:30:00Z"}) {
+    wall_->set(t);
+    std::this_thread::sleep_for(60ms);
+  }
+  ASSERT_TRUE(wait_until([&] { return ran().size() >= 1; }, 5000ms));
+  std::this_thread::sleep_for(100ms);
+  // The day before's 02:30 is outside the catch-up window; the skipped 02:30 ran once, at the
+  // jump.
+  EXPECT_EQ(ran(), V{"2026-03-29T01:00:00Z"});
+  {
+    std::lock_guard lock(mu_);
+    ran_.clear();
+  }
+  // 2026-10-25: 03:00 CEST goes back to 02:00 CET at 01:00Z; 02:30 happens at 00:30Z and 01:30Z.
+  for (const char* t : {"2026-10-25T00:29:59Z", "2026-10-25T00:30:00Z", "2026-10-25T01:00:00Z",
+                        "2026-10-25T01:30:00Z", "2026-10-25T01:31:00Z"}) {
+    wall_->set(t);
+    std::this_thread::sleep_for(60ms);
+  }
+  ASSERT_TRUE(wait_until([&] { return ran().size() >= 1; }, 5000ms));
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(ran(), V{"2026-10-25T00:30:00Z"});
+}
+
 // The seed's scenario on a fake clock: the leader dies in the middle of the 02:00 run; the next
 // leader finds the unfinished record and applies the policy.
 TEST_F(SchedulerTest, ANewLeaderRetriesOrSkipsARunTheOldOneNeverFinished) {
