@@ -4,7 +4,8 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libhiredis-dev libpq-dev
       clang-format python3 binutils ccache openssl
-      libhowardhinnant-date-dev tzdata)
+      libhowardhinnant-date-dev tzdata  # time zones of schedules (system tzdata)
+      clang libclang-rt-dev)  # clang and its libFuzzer/sanitizer runtimes: tests/fuzz
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

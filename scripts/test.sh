@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs build dependencies and test servers, starts
 # every server on loopback, then builds and runs all tests three times: plain, under
-# AddressSanitizer+UBSan, and under ThreadSanitizer. Exits non-zero on any failure.
+# AddressSanitizer+UBSan, and under ThreadSanitizer; then runs each libFuzzer target for 20 s
+# (tests/fuzz/run.sh, clang). Exits non-zero on any failure.
 #
-#   bash scripts/test.sh                 all three variants
-#   bash scripts/test.sh plain           only some: plain, asan, tsan
+#   bash scripts/test.sh                 all four stages
+#   bash scripts/test.sh plain           only some: plain, asan, tsan, fuzz
 #
 # Build trees live outside the clone (TENURE_BUILD_ROOT, default ~/.cache/tenure/build) and
 # compiler output is cached by ccache, so a second run is fast.
@@ -33,7 +34,7 @@ bash "$root/scripts/bootstrap.sh"
 stage_done bootstrap
 
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain asan tsan)
+[ ${#variants[@]} -gt 0 ] || variants=(plain asan tsan fuzz)
 build_root=${TENURE_BUILD_ROOT:-$HOME/.cache/tenure/build}
 key=$(printf '%s' "$root" | sha1sum | cut -c1-10)  # one tree per clone path
 
@@ -61,11 +62,18 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:supp
 
 failed=()
 for v in "${variants[@]}"; do
+  if [ "$v" = fuzz ]; then
+    # Its own clang build tree; a bounded run so a regression in a parser is caught.
+    echo "== fuzz: building and running the libFuzzer targets"
+    bash "$root/tests/fuzz/run.sh" "${TENURE_FUZZ_SECONDS:-20}" || failed+=("fuzz")
+    stage_done "fuzz build and runs"
+    continue
+  fi
   case $v in
     plain) sanitize="" ;;
     asan) sanitize=address ;;
     tsan) sanitize=thread ;;
-    *) echo "unknown variant '$v' (plain, asan, tsan)" >&2; exit 2 ;;
+    *) echo "unknown variant '$v' (plain, asan, tsan, fuzz)" >&2; exit 2 ;;
   esac
   dir="$build_root/$key-$v"
   echo "== $v: building in $dir"

@@ -38,59 +38,138 @@ Status bad(const std::string& shown, const std::string& why) {
                                        "redis://127.0.0.1:6379)");
 }
 
-// Query keys whose values are secrets (libpq's password and sslpassword pass through as query
-// parameters, for one).
-bool secret_key(std::string key) {
-  for (auto& c : key) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  for (const char* word : {"pass", "secret", "token"})
-    if (key.find(word) != std::string::npos) return true;
+// Query keys whose values may appear in messages. Every other key's value is shown as ***, so a
+// secret is hidden however its key is spelled (PASSWORD, pa%73sword, sslpassword, auth_token).
+bool shown_key(const std::string& raw_key) {
+  static const char* const keys[] = {
+      // tenure's own options (file, Redis, PostgreSQL backends)
+      "mode", "schema", "table", "runs_table", "allow_proxy", "prefix", "timeout_ms",
+      "connect_timeout_ms", "tls_ca", "tls_cert", "tls_key", "tls_insecure", "keyspace_events",
+      "share_connections", "restart_guard",
+      // libpq connection parameters that hold no secret
+      "host", "hostaddr", "port", "dbname", "user", "connect_timeout", "application_name",
+      "fallback_application_name", "sslmode", "sslrootcert", "sslcert", "sslkey", "sslcrl",
+      "target_session_attrs", "keepalives", "keepalives_idle", "keepalives_interval",
+      "keepalives_count", "tcp_user_timeout", "gssencmode", "channel_binding",
+      "load_balance_hosts"};
+  std::string key;
+  if (!decode(raw_key, key)) return false;
+  for (const char* k : keys)
+    if (key == k) return true;
   return false;
 }
 
-// Redact the password, and secret query values, before the URL can appear in any message.
-std::string redact_raw(const std::string& text) {
-  auto scheme_end = text.find("://");
-  if (scheme_end == std::string::npos) return text;
-  size_t auth_start = scheme_end + 3;
-  size_t auth_end = text.find_first_of("/?#", auth_start);
-  if (auth_end == std::string::npos) auth_end = text.size();
-  std::string out = text;
-  size_t at = text.rfind('@', auth_end);
-  if (at != std::string::npos && at >= auth_start) {
-    size_t colon = text.find(':', auth_start);
-    if (colon != std::string::npos && colon < at)
-      out = text.substr(0, colon + 1) + "***" + text.substr(at);
-  }
-  const size_t q = out.find('?');
-  if (q == std::string::npos) return out;
-  std::string redacted = out.substr(0, q + 1);
-  size_t i = q + 1;
-  while (i <= out.size()) {
-    size_t amp = out.find_first_of("&#", i);
-    if (amp == std::string::npos) amp = out.size();
-    const std::string pair = out.substr(i, amp - i);
-    const size_t eq = pair.find('=');
-    if (eq != std::string::npos && secret_key(pair.substr(0, eq)))
-      redacted += pair.substr(0, eq + 1) + "***";
-    else
-      redacted += pair;
-    if (amp >= out.size()) break;
-    redacted += out[amp];
-    if (out[amp] == '#') {
-      redacted += out.substr(amp + 1);
-      break;
+// Bytes a terminal or a log line must not receive raw are shown %XX-encoded.
+std::string printable(const std::string& s) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (c <= 0x20 || c >= 0x7f) {
+      out += '%';
+      out += hex[c >> 4];
+      out += hex[c & 15];
+    } else {
+      out += static_cast<char>(c);
     }
+  }
+  return out;
+}
+
+// Where the RFC 3986 authority ends: the first '/', '?' or '#' after "//".
+size_t authority_end(const std::string& text, size_t start) {
+  const size_t end = text.find_first_of("/?#", start);
+  return end == std::string::npos ? text.size() : end;
+}
+
+// "host:port" with a port that is not a number from 1 to 65535 may be "user:password" without
+// its '@'.
+bool port_is_valid(const std::string& hostport) {
+  size_t from = 0;
+  if (!hostport.empty() && hostport[0] == '[') {
+    from = hostport.find(']');
+    if (from == std::string::npos) return true;  // no port to show or hide
+  }
+  const size_t colon = hostport.find(':', from);
+  if (colon == std::string::npos) return true;
+  const std::string port = hostport.substr(colon + 1);
+  return !port.empty() && port.size() <= 5 &&
+         std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) &&
+         std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+}
+
+std::string redact_query(const std::string& query) {
+  std::string out;
+  size_t i = 0;
+  for (;;) {
+    size_t amp = query.find('&', i);
+    if (amp == std::string::npos) amp = query.size();
+    const std::string pair = query.substr(i, amp - i);
+    const size_t eq = pair.find('=');
+    if (eq == std::string::npos)
+      out += pair.empty() ? "" : "***";  // a stray piece may be the tail of a value with a '&'
+    else
+      out += pair.substr(0, eq + 1) + (shown_key(pair.substr(0, eq)) ? pair.substr(eq + 1) : "***");
+    if (amp >= query.size()) break;
+    out += '&';
     i = amp + 1;
   }
-  return redacted;
+  return out;
+}
+
+// Redacts everything that may be secret before a URL can appear in a message: the userinfo
+// (all of it up to the last '@', wherever that '@' is, unless the URL parsed and so the user
+// name is known), a port that is not a number (it may be a password whose '@' is missing), a
+// fragment, and the value of every query key not known to be harmless.
+std::string redact_raw(const std::string& text, bool parsed) {
+  const size_t sep = text.find("://");
+  const size_t start = sep == std::string::npos ? 0 : sep + 3;
+  std::string head = text.substr(0, start);
+  std::string rest = text.substr(start);
+  const size_t auth_len = authority_end(text, start) - start;
+  const size_t at = rest.rfind('@');
+  // With no authority (file:///dir) an '@' belongs to the path, unless a ':' before it makes it
+  // look like a password given after one slash too many (redis:///:pw@host).
+  if (at != std::string::npos &&
+      (auth_len > 0 || rest.find(':') < at || sep == std::string::npos)) {
+    // An '@' inside what reads as a query or fragment (a password holding '?' or '#', or a query
+    // value holding '@'): whatever follows it may be the secret's tail, so nothing is shown.
+    if (rest.find_first_of("?#") < at) return printable(head + "***");
+    const std::string userinfo = rest.substr(0, at);
+    if (parsed && at < auth_len) {
+      const size_t colon = userinfo.find(':');
+      head += colon == std::string::npos ? userinfo + "@" : userinfo.substr(0, colon) + ":***@";
+    } else {
+      head += "***@";
+    }
+    rest = rest.substr(at + 1);
+  }
+  std::string tail;
+  if (const size_t hash = rest.find('#'); hash != std::string::npos) {
+    tail = "#***";
+    rest.resize(hash);
+  }
+  if (const size_t q = rest.find('?'); q != std::string::npos) {
+    tail = "?" + redact_query(rest.substr(q + 1)) + tail;
+    rest.resize(q);
+  }
+  const size_t slash = rest.find('/');
+  std::string hostport = rest.substr(0, slash);
+  if (!port_is_valid(hostport)) {
+    // Possibly "user:password" without its '@': the password's tail may be in the path or the
+    // query too, so nothing after the ':' is shown.
+    const size_t from = hostport[0] == '[' ? hostport.find(']') : 0;
+    return printable(head + hostport.substr(0, hostport.find(':', from)) + ":***");
+  }
+  rest = hostport + (slash == std::string::npos ? "" : rest.substr(slash));
+  return printable(head + rest + tail);
 }
 
 }  // namespace
 
-std::string Url::redacted() const { return redact_raw(raw); }
+std::string Url::redacted() const { return redact_raw(raw, true); }
 
 Result<Url> parse_url(const std::string& text) {
-  const std::string shown = redact_raw(text);
+  const std::string shown = redact_raw(text, false);
   Url u;
   u.raw = text;
   if (text.empty()) return bad(shown, "it is empty");
@@ -104,8 +183,22 @@ Result<Url> parse_url(const std::string& text) {
       return bad(shown, "the scheme contains an illegal character");
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
+  if (text.find('#') != std::string::npos)
+    return bad(shown,
+               "it contains a '#': backend URLs take no fragment; write a '#' in a password or "
+               "value as %23");
   std::string rest = text.substr(sep + 3);
-  if (auto hash = rest.find('#'); hash != std::string::npos) rest.resize(hash);
+  // An '@' after the authority means a user name or password holding '/', '?' or '#' unencoded
+  // (the host would be wrong, and parts of the password would show in messages as a port, a
+  // database or a query key). file:///dir has no authority, so '@' is fine in its path.
+  // Same rule as redact_raw: with no authority, a ':' before an '@' looks like a password.
+  const size_t auth_len = authority_end(text, sep + 3) - (sep + 3);
+  const size_t last_at = rest.rfind('@');
+  if (last_at != std::string::npos &&
+      (auth_len > 0 ? last_at > auth_len : rest.find(':') < last_at))
+    return bad(shown,
+               "an '@' after the host: write '/', '?', '#' and '@' in a user name or password as "
+               "%2F, %3F, %23 and %40, and an '@' in a path or query value as %40");
   std::string query;
   if (auto q = rest.find('?'); q != std::string::npos) {
     query = rest.substr(q + 1);
@@ -147,9 +240,11 @@ Result<Url> parse_url(const std::string& text) {
     std::string port = hostport.substr(1);
     if (port.empty() || port.size() > 5 ||
         !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
-      return bad(shown, "the port '" + port + "' is not a number from 1 to 65535");
+      return bad(shown,
+                 "the port (after the host's last ':') is not a number from 1 to 65535; a "
+                 "password goes before an '@': scheme://user:password@host:port");
     u.port = std::stoi(port);
-    if (u.port < 1 || u.port > 65535) return bad(shown, "the port " + port + " is not in 1..65535");
+    if (u.port < 1 || u.port > 65535) return bad(shown, "the port is not in 1..65535");
   }
   if (!decode(path, u.path)) return bad(shown, "bad percent-encoding in the path");
   size_t pos = 0;
@@ -160,6 +255,10 @@ Result<Url> parse_url(const std::string& text) {
     pos = amp + 1;
     if (kv.empty()) continue;
     auto eq = kv.find('=');
+    // Not echoed: a piece without '=' may be the tail of a password holding an unencoded '&'.
+    if (eq == std::string::npos)
+      return bad(shown,
+                 "a query parameter has no '=': write key=value, and a '&' in a value as %26");
     std::string k, v;
     if (!decode(kv.substr(0, eq), k) ||
         !decode(eq == std::string::npos ? "" : kv.substr(eq + 1), v))

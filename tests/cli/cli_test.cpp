@@ -555,6 +555,21 @@ TEST_F(CliTest, StatusJsonWithoutAndWithLeader) {
   EXPECT_TRUE(status_json("st")["holder"].is_null());
 }
 
+// A damaged lease record (issue 14): status reports the file and the field instead of printing
+// a wrapped token (-1 used to show as 18446744073709551615), and `run` never leads on it.
+TEST_F(CliTest, StatusOfADamagedRecordNamesItAndPrintsNoToken) {
+  const fs::path store = dir_ / "store";
+  fs::create_directories(store);
+  for (const char* token : {"-1", "18446744073709551615", "1e300"}) {
+    write_file(store / "dmg.lease", std::string(R"({"holder":"","token":)") + token + "}");
+    auto r = cli({"status", "-b", store_, "-e", "dmg", "--json"});
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
+    EXPECT_NE(r.err.find((store / "dmg.lease").string()), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("'token'"), std::string::npos) << r.err;
+  }
+}
+
 TEST_F(CliTest, WatchJsonLinesFollowLeadership) {
   Proc w({"watch", "-b", store_, "-e", "w", "--json"}, dir_ / "w.out", dir_ / "w.err");
   auto events = [&] {

@@ -18,18 +18,19 @@ TEST(Url, ParsesEveryPart) {
   EXPECT_EQ(r.value.port, 6380);
   EXPECT_EQ(r.value.path, "/2");
   EXPECT_EQ(r.value.query.at("prefix"), "app:");
-  EXPECT_EQ(r.value.redacted(), "redis://user:***@127.0.0.1:6380/2?prefix=app%3A&x=1");
+  // Only values of keys known to be harmless are shown.
+  EXPECT_EQ(r.value.redacted(), "redis://user:***@127.0.0.1:6380/2?prefix=app%3A&x=***");
 }
 
 // Secrets passed as query parameters (libpq's password, sslpassword) never show either.
 TEST(Url, RedactsSecretQueryValues) {
   auto r = parse_url(
       "postgres://app@db:5432/x?sslmode=require&password=hunter2&sslpassword=k3y&application_name="
-      "a&Auth_Token=t0k#frag");
+      "a&Auth_Token=t0k");
   ASSERT_TRUE(r.ok()) << r.status.message;
   EXPECT_EQ(r.value.redacted(),
             "postgres://app@db:5432/x?sslmode=require&password=***&sslpassword=***&"
-            "application_name=a&Auth_Token=***#frag");
+            "application_name=a&Auth_Token=***");
   auto both = parse_url("redis://u:pw@h:1?password=pw2");
   ASSERT_TRUE(both.ok());
   EXPECT_EQ(both.value.redacted(), "redis://u:***@h:1?password=***");

@@ -142,7 +142,10 @@ TENURE_API void tenure_options_free(tenure_options* opts);
 /* ---- elector ---- */
 
 /*
- * Validates opts (names, timing, URL) and selects the backend; connects to nothing yet.
+ * Validates opts (names, timing, URL) and selects the backend; waits for no network I/O. It
+ * connects to nothing yet, except postgres://, which starts its process-wide shared connection
+ * in the background (creation never fails because of it; see docs/postgres.md). TLS files named
+ * by options (tls_ca, sslrootcert, ...) must be regular files: a FIFO is refused, not opened.
  * opts is copied and may be freed afterwards. *out is owned by the caller: tenure_elector_destroy.
  */
 TENURE_API tenure_err tenure_elector_new(tenure_elector** out, const tenure_options* opts,

@@ -118,9 +118,14 @@ class FileSession : public BackendSession, public Ledger {
             return prev.status;
           }
           StoredLease l = prev.value.value_or(StoredLease{});
+          auto next = file::next_token(lease_path_, l.token);
+          if (!next.ok()) {
+            unlock_and_reopen();
+            return next.status;
+          }
           if (l.holder != identity_) ++l.transitions;
           l.holder = identity_;
-          l.token += 1;
+          l.token = next.value;
           l.lease_duration_ms = timing_.lease_duration.count();
           l.acquired_unix_ms = unix_ms();
           l.pid = ::getpid();

@@ -7,7 +7,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "tenure/fencing.hpp"
+#include "tenure/options.hpp"
 
 namespace tenure::backends::file {
 
@@ -62,6 +67,75 @@ Status corrupt(const std::string& path, const std::string& what) {
                         "it knowing that deleting a lease record restarts the fencing token at 1");
 }
 
+// Record fields are range-checked before conversion: nlohmann's get<int>() of 1e300 or of an
+// out-of-range integer is undefined behaviour, and a wrapped token would go backwards.
+constexpr int64_t kMaxUnixMs = 253402300799999;      // 9999-12-31T23:59:59.999Z
+constexpr int64_t kMaxLeaseMs = 24LL * 3600 * 1000;  // validate_timing's limit
+constexpr int64_t kMaxInt64 = std::numeric_limits<int64_t>::max();
+
+struct BadRecord : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+std::string shown_value(const json& v) {
+  std::string s = v.dump();
+  return s.size() > 40 ? s.substr(0, 40) + "..." : s;
+}
+
+// A whole-number field in lo..hi; missing fields take dflt, or are an error without one.
+int64_t int_field(const json& j, const char* key, int64_t lo, int64_t hi,
+                  std::optional<int64_t> dflt = std::nullopt) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (dflt) return *dflt;
+    throw BadRecord(std::string("the field '") + key + "' is missing");
+  }
+  const auto range = [&] {
+    return BadRecord(std::string("the field '") + key + "' is " + shown_value(*it) + ", outside " +
+                     std::to_string(lo) + ".." + std::to_string(hi));
+  };
+  if (it->is_number_unsigned()) {
+    const uint64_t v = it->get<uint64_t>();
+    if (v > static_cast<uint64_t>(hi) || static_cast<int64_t>(v) < lo) throw range();
+    return static_cast<int64_t>(v);
+  }
+  if (it->is_number_integer()) {
+    const int64_t v = it->get<int64_t>();
+    if (v < lo || v > hi) throw range();
+    return v;
+  }
+  if (it->is_number()) throw range();  // a float, or an integer too large for 64 bits
+  throw BadRecord(std::string("the field '") + key + "' is " + shown_value(*it) +
+                  ", not a whole number");
+}
+
+std::string string_field(const json& j, const char* key, std::optional<std::string> dflt) {
+  auto it = j.find(key);
+  if (it == j.end()) {
+    if (dflt) return *dflt;
+    throw BadRecord(std::string("the field '") + key + "' is missing");
+  }
+  if (!it->is_string())
+    throw BadRecord(std::string("the field '") + key + "' is " + shown_value(*it) +
+                    ", not a string");
+  return it->get<std::string>();
+}
+
+// A holder is shown by `tenure status` and compared with identities: it must be one.
+std::string holder_field(const json& j, std::optional<std::string> dflt) {
+  std::string h = string_field(j, "holder", std::move(dflt));
+  if (!h.empty())
+    if (Status s = validate_identity(h); !s.ok())
+      throw BadRecord("the field 'holder' is not a valid identity: " + s.message);
+  return h;
+}
+
+json parse_object(const std::string& data) {
+  json j = json::parse(data);
+  if (!j.is_object()) throw BadRecord("it is not a JSON object");
+  return j;
+}
+
 }  // namespace
 
 std::string errno_text(int err) {
@@ -113,19 +187,30 @@ Result<std::optional<StoredLease>> read_lease(const std::string& path) {
   auto data = slurp(path);
   if (!data.ok()) return data.status;
   if (!data.value) return std::optional<StoredLease>();
+  auto l = parse_lease(path, *data.value);
+  if (!l.ok()) return l.status;
+  return std::optional<StoredLease>(l.value);
+}
+
+Result<StoredLease> parse_lease(const std::string& path, const std::string& text) {
   try {
-    json j = json::parse(*data.value);
+    const json j = parse_object(text);
     StoredLease l;
-    l.holder = j.at("holder").get<std::string>();
-    l.token = j.at("token").get<uint64_t>();
-    l.lease_duration_ms = j.value("lease_duration_ms", int64_t{0});
-    l.acquired_unix_ms = j.value("acquired_unix_ms", int64_t{0});
-    l.transitions = j.value("transitions", uint64_t{0});
-    l.pid = j.value("pid", 0);
-    return std::optional<StoredLease>(l);
+    l.holder = holder_field(j, std::nullopt);
+    l.token = static_cast<uint64_t>(int_field(j, "token", 0, kMaxInt64));
+    l.lease_duration_ms = int_field(j, "lease_duration_ms", 0, kMaxLeaseMs, 0);
+    l.acquired_unix_ms = int_field(j, "acquired_unix_ms", 0, kMaxUnixMs, 0);
+    l.transitions = static_cast<uint64_t>(int_field(j, "transitions", 0, kMaxInt64, 0));
+    l.pid = static_cast<int>(int_field(j, "pid", 0, std::numeric_limits<int>::max(), 0));
+    return l;
   } catch (const std::exception& e) {
     return corrupt(path, e.what());
   }
+}
+
+Result<uint64_t> next_token(const std::string& path, uint64_t stored) {
+  if (stored >= kMaxFencingToken) return token_exhausted(path, stored);
+  return stored + 1;
 }
 
 Status write_lease(const std::string& path, const StoredLease& l) {
@@ -142,21 +227,34 @@ Result<std::optional<RunRecord>> read_run(const std::string& path) {
   auto data = slurp(path);
   if (!data.ok()) return data.status;
   if (!data.value) return std::optional<RunRecord>();
+  auto r = parse_run(path, *data.value);
+  if (!r.ok()) return r.status;
+  return std::optional<RunRecord>(r.value);
+}
+
+Result<RunRecord> parse_run(const std::string& path, const std::string& text) {
   try {
-    json j = json::parse(*data.value);
+    const json j = parse_object(text);
     RunRecord r;
-    r.job_key = j.at("job_key").get<std::string>();
-    std::string st = j.at("status").get<std::string>();
-    r.status = st == "finished"  ? RunStatus::finished
-               : st == "failed"  ? RunStatus::failed
-               : st == "started" ? RunStatus::started
-                                 : RunStatus::none;
-    r.token = j.at("token").get<uint64_t>();
-    r.holder = j.value("holder", std::string());
-    r.started_unix_ms = j.value("started_unix_ms", int64_t{0});
-    r.finished_unix_ms = j.value("finished_unix_ms", int64_t{0});
-    r.detail = j.value("detail", std::string());
-    return std::optional<RunRecord>(r);
+    r.job_key = string_field(j, "job_key", std::nullopt);
+    if (Status s = validate_job_key(r.job_key); !s.ok())
+      throw BadRecord("the field 'job_key' is not a valid job key: " + s.message);
+    const std::string st = string_field(j, "status", std::nullopt);
+    if (st == "finished")
+      r.status = RunStatus::finished;
+    else if (st == "failed")
+      r.status = RunStatus::failed;
+    else if (st == "started")
+      r.status = RunStatus::started;
+    else
+      throw BadRecord("the field 'status' is " + shown_value(j.at("status")) +
+                      ", not started, finished or failed");
+    r.token = static_cast<uint64_t>(int_field(j, "token", 1, kMaxInt64));
+    r.holder = holder_field(j, std::string());
+    r.started_unix_ms = int_field(j, "started_unix_ms", 0, kMaxUnixMs, 0);
+    r.finished_unix_ms = int_field(j, "finished_unix_ms", 0, kMaxUnixMs, 0);
+    r.detail = string_field(j, "detail", std::string());
+    return r;
   } catch (const std::exception& e) {
     return corrupt(path, e.what());
   }

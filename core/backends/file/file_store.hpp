@@ -21,12 +21,18 @@ struct StoredLease {
   int pid = 0;
 };
 
-// Reads path; nullopt when it does not exist. A record that exists but cannot be parsed is an
-// error: starting over would reset the fencing token.
+// Reads path; nullopt when it does not exist. A record that exists but cannot be parsed, or has
+// a field of the wrong type or out of its range, is an error naming the path: starting over
+// would reset the fencing token.
 Result<std::optional<StoredLease>> read_lease(const std::string& path);
 Status write_lease(const std::string& path, const StoredLease& lease);
+// The token after `stored`, or a refusal to lead naming path when tokens are exhausted.
+Result<uint64_t> next_token(const std::string& path, uint64_t stored);
 
 Result<std::optional<RunRecord>> read_run(const std::string& path);
+// The parsers behind read_lease and read_run; path only names the record in messages.
+Result<StoredLease> parse_lease(const std::string& path, const std::string& text);
+Result<RunRecord> parse_run(const std::string& path, const std::string& text);
 Status write_run(const std::string& path, const RunRecord& run);
 
 // Writes data to path atomically and durably.

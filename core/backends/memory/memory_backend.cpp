@@ -1,5 +1,7 @@
 #include "memory_backend.hpp"
 
+#include "tenure/fencing.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -85,6 +87,8 @@ class MemorySession : public BackendSession, public Ledger {
             out.record = record_of(s, now);
             return out;
           }
+          if (s.token >= kMaxFencingToken)
+            return token_exhausted("the memory:// election " + key_, s.token);
           if (s.last_holder != identity_) ++s.transitions;
           s.holder = s.last_holder = identity_;
           ++s.token;
@@ -274,6 +278,11 @@ void set_memory_fault(const std::string& ns, const std::string& election, Memory
     if (fault != MemoryFault::hang) release.swap(s.hung);
   }
   for (auto& f : release) f();
+}
+
+void set_memory_token(const std::string& ns, const std::string& election, uint64_t token) {
+  std::lock_guard lock(store().mu);
+  store().elections[ns + "/" + election].token = token;
 }
 
 void steal_memory_lease(const std::string& ns, const std::string& election,

@@ -1,5 +1,7 @@
 #include "postgres/pg_config.hpp"
 
+#include "tenure/local_file.hpp"
+
 #include <libpq-fe.h>
 
 #include <unistd.h>
@@ -131,6 +133,10 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
                                           "' must be a number of milliseconds, 0 to 60000")};
       cfg.takeover_grace = milliseconds(ms);
     } else if (known.count(k) != 0) {
+      // libpq opens these files itself, blocking, on the I/O thread: a FIFO would hang it.
+      for (const char* file_key : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"})
+        if (k == file_key)
+          if (Status s = check_not_special_file(k, v); !s.ok()) return s;
       kw[k] = v;
     } else {
       return Status{make_error(

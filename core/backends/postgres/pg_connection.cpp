@@ -112,6 +112,11 @@ Status classify_result_error(const ConnParams& p, const PGresult* r) {
   const std::string at = "PostgreSQL at " + p.where;
   if (state == "42501")
     return make_error(Errc::permission_denied, at + ": permission denied: " + m);
+  if (state == "2200H")  // the token sequence is at its maximum: never cycle to a smaller token
+    return make_error(Errc::backend, at + ": refusing to lead: " + m +
+                                         "; fencing tokens only grow, and this sequence has no "
+                                         "greater one. Reset every resource guarded by these "
+                                         "tokens to accept smaller ones, then reset the sequence");
   if (state == "57014")
     return make_error(Errc::timeout, at + ": statement cancelled (statement_timeout?): " + m);
   if (state == "25006")

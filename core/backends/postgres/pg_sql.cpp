@@ -6,14 +6,23 @@ namespace tenure::backends::pg {
 
 namespace {
 
+// A stored token below 0 (a hand edit: the sequence never gives one) would read as a huge
+// unsigned token; the failed cast raises an error (SQLSTATE 22P02) naming the row instead.
+std::string checked_token(const std::string& a, const std::string& row) {
+  return "CASE WHEN " + a + ".token >= 0 THEN " + a + ".token ELSE ('tenure: the " + row +
+         " holds the fencing token ' || " + a +
+         ".token || ', below 0; tokens are 1..9223372036854775807: restore the row')::bigint "
+         "END";
+}
+
 // Record columns of a lease row aliased `t` (7 columns). Times in Unix ms for people; the
 // remaining lifetime computed by the server from its own now().
 std::string rec(const char* t) {
   const std::string a = t;
-  return a + ".holder, " + a + ".token, " + a + ".lease_duration_ms, " +
-         "coalesce((extract(epoch from " + a + ".acquired_at) * 1000)::bigint, 0), " +
-         "coalesce((extract(epoch from " + a + ".renewed_at) * 1000)::bigint, 0), " + a +
-         ".transitions, " + "CASE WHEN " + a +
+  return a + ".holder, " + checked_token(a, "lease row of election ' || " + a + ".election || '") +
+         ", " + a + ".lease_duration_ms, " + "coalesce((extract(epoch from " + a +
+         ".acquired_at) * 1000)::bigint, 0), " + "coalesce((extract(epoch from " + a +
+         ".renewed_at) * 1000)::bigint, 0), " + a + ".transitions, " + "CASE WHEN " + a +
          ".holder = '' THEN -1 ELSE greatest(0, (extract(epoch from " + a +
          ".expires_at - now()) * 1000)::bigint) END";
 }
@@ -21,7 +30,8 @@ std::string rec(const char* t) {
 // Run record columns of a runs row aliased `r` (7 columns).
 std::string runrec(const char* r) {
   const std::string a = r;
-  return a + ".job_key, " + a + ".status, " + a + ".token, " + a + ".holder, " +
+  return a + ".job_key, " + a + ".status, " +
+         checked_token(a, "run row of job ' || " + a + ".job_key || '") + ", " + a + ".holder, " +
          "coalesce((extract(epoch from " + a + ".started_at) * 1000)::bigint, 0), " +
          "coalesce((extract(epoch from " + a + ".finished_at) * 1000)::bigint, 0), " + a +
          ".detail";

@@ -161,6 +161,9 @@ Status reply_error(const Reply& r, const RedisSettings& s, const std::string& wh
             "* +evalsha +eval +get +set +del +exists +incr +pttl +time +publish +hgetall "
             "+hset +subscribe +unsubscribe +ping +info +select [+config|get +config|set]");
   }
+  // tenure's own scripts refusing (a token counter that cannot give a greater token).
+  if (r.starts_with("TENURE "))
+    return make_error(Errc::backend, who + ": " + e.substr(7, e.find(" script:") - 7));
   if (r.starts_with("WRONGTYPE"))
     return make_error(Errc::backend,
                       who + ": " + e.substr(0, e.find(" script:")) +

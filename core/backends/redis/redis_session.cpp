@@ -3,9 +3,11 @@
 #include <atomic>
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
+#include <charconv>
 #include <cstdlib>
 
 #include "redis/redis_backend.hpp"
+#include "tenure/fencing.hpp"
 
 namespace tenure::backends::redis {
 
@@ -105,15 +107,20 @@ void SessionCore::close_now() {
   shared.reset();  // the last session of a URL closes its connections
 }
 
+bool parse_token(const std::string& s, uint64_t& out) {
+  const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size() && out <= kMaxFencingToken;
+}
+
 bool parse_lease_value(const std::string& v, LeaseRecord& out) {
-  // "TOKEN TTL ACQ REN TRANSITIONS HOLDER"
+  // "TOKEN TTL ACQ REN TRANSITIONS HOLDER", each number within 0..2^63-1 (from_chars takes no
+  // sign, unlike strtoull, which reads "-1" as 2^64-1).
   const char* p = v.c_str();
   const char* end = p + v.size();
-  unsigned long long nums[5];
+  uint64_t nums[5];
   for (auto& n : nums) {
-    char* next = nullptr;
-    n = std::strtoull(p, &next, 10);
-    if (next == p || next >= end || *next != ' ') return false;
+    const auto [next, ec] = std::from_chars(p, end, n);
+    if (ec != std::errc() || next >= end || *next != ' ' || n > kMaxFencingToken) return false;
     p = next + 1;
   }
   if (p >= end) return false;
@@ -155,7 +162,13 @@ Result<LeaseReply> decode(const Result<Reply>& r, const SessionCore& c, const st
     const long long pttl = rep.elements[2].as_int(-1);
     out.record.expires_in_ms = pttl >= 0 ? pttl : -1;
   } else {
-    out.record.token = std::strtoull(out.token.c_str(), nullptr, 10);
+    // Empty: the script had no token to tell (renew or release of a lease that is gone).
+    if (!out.token.empty() && !parse_token(out.token, out.record.token))
+      return make_error(Errc::backend, "the fencing token counter " + c.keys.counter + " at " +
+                                           c.settings.conn.display + " holds '" +
+                                           out.token.substr(0, 40) +
+                                           "', not a token tenure wrote (0.." +
+                                           std::to_string(kMaxFencingToken) + ")");
     out.record.lease_duration = c.timing.lease_duration;
   }
   return out;

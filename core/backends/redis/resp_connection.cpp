@@ -1,5 +1,7 @@
 #include "redis/resp_connection.hpp"
 
+#include "tenure/local_file.hpp"
+
 #include <hiredis/hiredis.h>
 
 #include <boost/asio/bind_executor.hpp>
@@ -54,9 +56,7 @@ std::string ConnConfig::pool_key() const {
          std::to_string(connect_timeout.count()) + "|" + std::to_string(command_timeout.count());
 }
 
-namespace {
-
-Reply convert(const redisReply* r) {
+Reply reply_from_hiredis(const redisReply* r) {
   Reply out;
   switch (r->type) {
     case REDIS_REPLY_STRING:
@@ -78,13 +78,16 @@ Reply convert(const redisReply* r) {
     case REDIS_REPLY_ARRAY:
       out.type = Reply::Type::array;
       out.elements.reserve(r->elements);
-      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(convert(r->element[i]));
+      for (size_t i = 0; i < r->elements; ++i)
+        out.elements.push_back(reply_from_hiredis(r->element[i]));
       break;
     default:
       out.type = Reply::Type::nil;
   }
   return out;
 }
+
+namespace {
 
 std::string format_command(const std::vector<std::string>& argv) {
   std::vector<const char*> ptrs;
@@ -196,7 +199,10 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
     } else {
       sslctx->set_verify_mode(ssl::verify_peer, ec);
       if (!cfg.tls_ca.empty()) {
-        sslctx->load_verify_file(cfg.tls_ca, ec);
+        // Read by us, not by OpenSSL: read_regular_file refuses a FIFO instead of blocking.
+        auto pem = read_regular_file("tls_ca", cfg.tls_ca);
+        if (!pem.ok()) return pem.status;
+        sslctx->add_certificate_authority(asio::buffer(pem.value), ec);
         if (ec)
           return make_error(Errc::invalid_argument,
                             "cannot load the TLS CA file '" + cfg.tls_ca +
@@ -210,12 +216,16 @@ Result<std::shared_ptr<RespConnection>> RespConnection::create(asio::any_io_exec
         return make_error(
             Errc::invalid_argument,
             "a TLS client certificate needs both backend options tls_cert and tls_key");
-      sslctx->use_certificate_chain_file(cfg.tls_cert, ec);
+      auto cert = read_regular_file("tls_cert", cfg.tls_cert);
+      if (!cert.ok()) return cert.status;
+      auto key = read_regular_file("tls_key", cfg.tls_key);
+      if (!key.ok()) return key.status;
+      sslctx->use_certificate_chain(asio::buffer(cert.value), ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client certificate '" +
                                                       cfg.tls_cert +
                                                       "' (tls_cert): " + ec.message());
-      sslctx->use_private_key_file(cfg.tls_key, ssl::context::pem, ec);
+      sslctx->use_private_key(asio::buffer(key.value), ssl::context::pem, ec);
       if (ec)
         return make_error(Errc::invalid_argument, "cannot load the TLS client key '" + cfg.tls_key +
                                                       "' (tls_key): " + ec.message());
@@ -571,7 +581,7 @@ void RespConnection::on_bytes(const char* data, size_t n) {
       return;
     }
     if (!raw) return;
-    Reply r = convert(static_cast<redisReply*>(raw));
+    Reply r = reply_from_hiredis(static_cast<redisReply*>(raw));
     freeReplyObject(raw);
     dispatch(std::move(r));
     if (gen != gen_) return;  // dispatch failed the connection

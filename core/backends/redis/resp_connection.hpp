@@ -18,6 +18,8 @@
 
 #include "tenure/errors.hpp"
 
+struct redisReply;  // hiredis
+
 namespace tenure::backends::redis {
 
 using Clock = std::chrono::steady_clock;
@@ -37,6 +39,9 @@ struct Reply {
   std::string as_string() const;             // string/status/integer as text; "" otherwise
   long long as_int(long long fallback = 0) const;
 };
+
+// Copies hiredis' reply tree into a Reply (public for the RESP fuzz target).
+Reply reply_from_hiredis(const redisReply* r);
 
 struct ConnConfig {
   std::string host;

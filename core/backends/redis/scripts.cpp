@@ -55,6 +55,26 @@ local function fenced(lease, token, holder)
   if tok ~= token or h ~= holder then return {-1, tok or '?', {}} end
   return nil
 end
+-- Tokens are compared and formatted as digit strings: Lua numbers are doubles, exact only up to
+-- 2^53, so tonumber() would make two neighbouring large tokens equal.
+local function token_less(a, b)
+  if #a ~= #b then return #a < #b end
+  return a < b
+end
+-- The fencing token counter must hold 0 .. 2^63-2 for INCR to give a greater token: a negative
+-- value would give 0 or less, and Redis refuses to INCR past 2^63-1.
+local function counter_error(counter, c)
+  local shown = string.sub(c, 1, 40)
+  if not string.match(c, '^%d+$') or (#c > 1 and string.sub(c, 1, 1) == '0') or #c > 19 then
+    return redis.error_reply('TENURE the fencing token counter ' .. counter .. ' holds "' .. shown ..
+      '", not a token tenure wrote (0..9223372036854775807); refusing to lead rather than hand out a token that is not greater than every earlier one')
+  end
+  if #c == 19 and c >= '9223372036854775807' then
+    return redis.error_reply('TENURE refusing to lead: the fencing token counter ' .. counter ..
+      ' is at ' .. c .. ', the largest token; a new leadership would wrap it. Reset every resource guarded by these tokens to accept smaller ones, then delete the counter')
+  end
+  return nil
+end
 local function notlease(key)
   return redis.error_reply('WRONGTYPE key ' .. key .. ' holds a string that is not a tenure lease record')
 end
@@ -82,15 +102,20 @@ if exists == 0 then
   local t = redis.call('TIME')
   redis.call('SET', counter, t[1] .. string.format('%06d', tonumber(t[2])))
 end
-local tok = redis.pcall('INCR', counter)
-e = wrongtype(tok, counter, 'a tenure token counter')
+local c = redis.pcall('GET', counter)
+e = wrongtype(c, counter, 'a tenure token counter')
 if e then return e end
-local tr = redis.pcall('INCR', trans)
-e = wrongtype(tr, trans, 'a tenure transitions counter')
+e = counter_error(counter, c)
 if e then return e end
-tok = string.format('%d', tok)
+e = wrongtype(redis.pcall('INCR', counter), counter, 'a tenure token counter')
+if e then return e end
+e = wrongtype(redis.pcall('INCR', trans), trans, 'a tenure transitions counter')
+if e then return e end
+-- Read back as strings: INCR's reply becomes a Lua double, inexact above 2^53.
+local tok = redis.call('GET', counter)
+local tr = redis.call('GET', trans)
 local now = now_ms()
-local v = tok .. ' ' .. ttl .. ' ' .. now .. ' ' .. now .. ' ' .. string.format('%d', tr) .. ' ' .. holder
+local v = tok .. ' ' .. ttl .. ' ' .. now .. ' ' .. now .. ' ' .. tr .. ' ' .. holder
 redis.call('SET', lease, v, 'NX', 'PX', ttl)
 redis.call('PUBLISH', channel, 'acquired ' .. tok .. ' ' .. holder)
 return {1, v, tonumber(ttl), tok}
@@ -165,7 +190,7 @@ local st = rec['status']
 local claim = false
 if st == nil or st == 'failed' then
   claim = true
-elseif st == 'started' and policy == 'retry' and tonumber(rec['token']) < tonumber(token) then
+elseif st == 'started' and policy == 'retry' and token_less(rec['token'] or '', token) then
   claim = true
 end
 if not claim then return {0, '', r} end
