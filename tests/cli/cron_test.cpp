@@ -326,6 +326,40 @@ TEST_P(CronProcess, OnceRunsACommandOnceAcrossReplicas) {
   EXPECT_EQ(j["detail"], "exit 0");
 }
 
+// Bad input is refused before anything runs, with exit 2 and a message naming what is wrong.
+TEST(CronCli, BadInputIsExitTwoWithAClearMessage) {
+  const fs::path dir =
+      fs::temp_directory_path() / ("tenure-cron-bad-" + tenure::testing::unique_name("x"));
+  fs::create_directories(dir);
+  const std::string url = "file://" + (dir / "b").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"cron", "-b", url, "-e", "j", "-s", "0 24 * * *", "--", "/bin/true"},
+       "hour field '24' is out of range; allowed: 0-23"},
+      {{"cron", "-b", url, "-e", "j", "-s", "@daily", "--tz", "Moon/Tranquility", "--",
+        "/bin/true"},
+       "unknown time zone 'Moon/Tranquility'"},
+      {{"cron", "-b", url, "-e", "j", "-s", "@daily", "--catch-up-window", "1y", "--", "/bin/true"},
+       "--catch-up-window '1y' has an unknown unit 'y'"},
+      {{"cron", "-b", url, "-e", "j", "-s", "@daily", "--catch-up", "most", "--", "/bin/true"},
+       "--catch-up"},
+      {{"cron", "-b", url, "-e", "j", "-s", "@daily"}, "no command given"},
+      {{"once", "-b", url, "-e", "j", "--job", "a b", "--", "/bin/true"}, "illegal character"},
+      {{"runs", "-b", url, "-e", "j", "--job", "a b"}, "illegal character"},
+  };
+  for (const auto& c : cases) {
+    Proc p(c.args, dir / "out", dir / "err");
+    EXPECT_EQ(p.wait_exit(15000ms), 2) << c.args[0] << " " << c.message;
+    EXPECT_NE(slurp(dir / "err").find(c.message), std::string::npos)
+        << "expected '" << c.message << "' in: " << slurp(dir / "err");
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, CronProcess,
                          ::testing::Values(Target{"file", nullptr},
                                            Target{"redis", "TENURE_TEST_REDIS_URL"},
