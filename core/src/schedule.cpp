@@ -148,6 +148,12 @@ int days_in_month(int m) {
   return d[m];
 }
 
+// Years 1 to 9989: far outside any clock, and no arithmetic on such times can overflow.
+bool in_range(SysSeconds t) {
+  return t >= SysSeconds(seconds(-62135596800)) &&
+         t <= SysSeconds(seconds(253402300799)) - kHorizon;
+}
+
 SysSeconds clamp_add(SysSeconds t, seconds d) {
   if (d > seconds(0) && t > SysSeconds::max() - d) return SysSeconds::max();
   return t + d;
@@ -176,6 +182,7 @@ Result<std::chrono::seconds> parse_duration(const std::string& text, const std::
     int64_t unit = c == 's' ? 1 : c == 'm' ? 60 : c == 'h' ? 3600 : c == 'd' ? 86400 : 0;
     if (unit == 0) return bad(std::string("has an unknown unit '") + c + "'");
     total += num * unit;
+    if (total > int64_t{86400} * 3660) return bad("is longer than ten years");
     num = 0;
     have_num = false;
   }
@@ -332,6 +339,7 @@ std::optional<seconds> Schedule::first_match(seconds from, seconds until) const 
 }
 
 std::optional<SysSeconds> Schedule::next_after(SysSeconds t) const {
+  if (!in_range(t)) return std::nullopt;
   if (is_interval()) {
     const int64_t iv = interval_.count(), now = t.time_since_epoch().count();
     const int64_t k = (now >= 0 ? now / iv : -((-now + iv - 1) / iv)) + 1;
@@ -364,8 +372,10 @@ std::optional<SysSeconds> Schedule::next_after(SysSeconds t) const {
 }
 
 std::optional<SysSeconds> Schedule::latest_at_or_before(SysSeconds t) const {
+  if (!in_range(t)) return std::nullopt;
   if (is_interval()) {
     auto n = next_after(t);
+    if (!n) return std::nullopt;
     return *n - interval_;
   }
   // Search backwards in growing windows: fire times are found forwards only.
@@ -380,7 +390,7 @@ std::optional<SysSeconds> Schedule::latest_at_or_before(SysSeconds t) const {
 
 std::vector<SysSeconds> Schedule::between(SysSeconds from, SysSeconds to, size_t limit) const {
   std::vector<SysSeconds> out;
-  if (limit == 0 || to <= from) return out;
+  if (limit == 0 || to <= from || !in_range(from) || !in_range(to)) return out;
   // Start late enough that at most `limit` are produced when the schedule is dense.
   if (is_interval() && (to - from) / interval_ > static_cast<int64_t>(limit))
     from = to - interval_ * static_cast<int64_t>(limit);

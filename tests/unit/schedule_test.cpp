@@ -192,10 +192,23 @@ TEST(Schedule, ErrorsSayWhichFieldAndTheAllowedRange) {
   EXPECT_NE(e.find("unknown time zone 'Mars/Olympus_Mons'"), std::string::npos) << e;
 }
 
+TEST(Schedule, TimesFarOutsideAnyClockHaveNoFireTime) {
+  auto s = must("0 2 * * *", "Europe/Berlin");
+  EXPECT_FALSE(s.next_after(SysSeconds::max()).has_value());
+  EXPECT_FALSE(s.next_after(SysSeconds::min()).has_value());
+  EXPECT_FALSE(must("@every 7s").next_after(SysSeconds::max()).has_value());
+  EXPECT_FALSE(must("@every 7s").latest_at_or_before(SysSeconds::min()).has_value());
+  EXPECT_TRUE(s.next_after(utc("9000-01-01T00:00:00Z")).has_value());
+}
+
 TEST(Schedule, Durations) {
   EXPECT_EQ(parse_duration("1h30m", "x").value, seconds(5400));
   EXPECT_EQ(parse_duration("2d", "x").value, seconds(172800));
   EXPECT_EQ(parse_duration("0s", "x", true).value, seconds(0));
+  EXPECT_FALSE(parse_duration(std::string(2000, '9') + "d", "x").ok());
+  std::string many;
+  for (int i = 0; i < 100000; ++i) many += "99999999d";
+  EXPECT_NE(parse_duration(many, "x").status.message.find("ten years"), std::string::npos);
   auto r = parse_duration("5q", "--catch-up-window");
   EXPECT_NE(r.status.message.find("--catch-up-window '5q' has an unknown unit 'q'"),
             std::string::npos)
