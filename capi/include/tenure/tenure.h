@@ -300,8 +300,8 @@ TENURE_API void tenure_schedule_destroy(tenure_schedule* s);
 /* The first fire time strictly after after_unix_s (no elector needed). TENURE_E_INVALID_ARGUMENT
  * for a bad spec or zone; TENURE_E_BAD_STATE when it never fires within ten years. */
 TENURE_API tenure_err tenure_schedule_next_fire(int64_t* out_unix_s, const char* spec,
-                                                const char* tz, int64_t after_unix_s,
-                                                char* errbuf, size_t errlen);
+                                                const char* tz, int64_t after_unix_s, char* errbuf,
+                                                size_t errlen);
 /* The ledger key of one fire time, "<job>@<UTC time>"; *out owned by the caller: tenure_free. */
 TENURE_API tenure_err tenure_fire_key(char** out, const char* job, int64_t fire_unix_s,
                                       char* errbuf, size_t errlen);
@@ -312,8 +312,8 @@ TENURE_API tenure_err tenure_fire_key(char** out, const char* job, int64_t fire_
  * list, leader or not. Blocks. *out owned by the caller: tenure_free.
  */
 TENURE_API tenure_err tenure_elector_list_runs_json(char** out, tenure_elector* elector,
-                                                    const char* prefix, size_t limit,
-                                                    char* errbuf, size_t errlen);
+                                                    const char* prefix, size_t limit, char* errbuf,
+                                                    size_t errlen);
 
 #ifdef __cplusplus
 }
