@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common.hpp"
+#include "tenure/tenure_version.h"  // TENURE_VERSION_STRING for --version
 
 namespace tenure::cli {
 
@@ -16,6 +17,7 @@ struct RunArgs {
   OnExit on_exit = OnExit::exit;
   int64_t restart_delay_ms = 1000;
   bool quiet = false;
+  std::string metrics_addr;          // HOST:PORT for /metrics and /healthz; empty: none
   std::vector<std::string> command;  // CMD ARGS..., everything after "--"
 };
 

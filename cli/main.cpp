@@ -45,13 +45,33 @@ const char* const kCronFooter =
     "Schedules: 5 cron fields (minute hour day-of-month month day-of-week), 6 with seconds first,\n"
     "@yearly @monthly @weekly @daily @hourly, or @every DURATION (90s, 5m, 1h30m).\n";
 
+const char* const kSubcommands[] = {"run", "status", "watch", "cron", "once", "runs"};
+
+bool is_subcommand(const std::string& a) {
+  for (const char* s : kSubcommands)
+    if (a == s) return true;
+  return false;
+}
+
 std::string subcommand_in(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "run" || a == "status" || a == "watch" || a == "cron" || a == "once" || a == "runs")
-      return a;
-  }
+  for (int i = 1; i < argc; ++i)
+    if (is_subcommand(argv[i])) return argv[i];
   return "";
+}
+
+// CLI11 says only "A subcommand is required" when the first word is not a subcommand: say
+// which word, which ones exist, and (for a prefix or an option) what was probably meant.
+std::string missing_subcommand_message(int argc, char** argv) {
+  const std::string valid = "the subcommands are run, status and watch (see 'tenure --help')";
+  if (argc < 2) return "a subcommand is required: " + valid;
+  std::string first = argv[1];
+  if (!first.empty() && first[0] == '-')
+    return "'" + first + "' must follow a subcommand (tenure run|status|watch " + first +
+           " ...): " + valid;
+  std::string guess;
+  for (const char* s : kSubcommands)
+    if (std::string(s).rfind(first, 0) == 0) guess = std::string(" (did you mean '") + s + "'?)";
+  return "unknown subcommand '" + first + "'" + guess + ": " + valid;
 }
 
 }  // namespace
@@ -95,6 +115,9 @@ int main(int argc, char** argv) {
   run->add_option("--restart-delay", run_args.restart_delay_ms,
                   "Milliseconds before CMD is restarted with --on-exit=restart (default 1000)");
   run->add_flag("--quiet,-q", run_args.quiet, "Log only errors to stderr (not each transition)");
+  run->add_option("--metrics-addr", run_args.metrics_addr,
+                  "Serve Prometheus /metrics and /healthz (200 while working, 503 once the "
+                  "backend has not answered for renew_deadline) on HOST:PORT");
   run->footer(std::string(kRunFooter) + "\n" + kExitCodeHelp);
 
   StatusArgs status_args;
@@ -189,6 +212,10 @@ int main(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string sub = subcommand_in(static_cast<int>(args.size()), args.data());
+    if (app.get_subcommands().empty() && (sub.empty() || args.size() < 2 || args[1] != sub)) {
+      print_error("", missing_subcommand_message(static_cast<int>(args.size()), args.data()));
+      return kExitUsage;
+    }
     std::string where = sub.empty() ? "tenure" : "tenure " + sub;
     print_error(sub.empty() ? std::string("") : sub,
                 std::string(e.what()) + " (see '" + where + " --help')");

@@ -19,6 +19,7 @@
 
 #include "child_process.hpp"
 #include "commands.hpp"
+#include "metrics_server.hpp"
 
 extern char** environ;
 
@@ -70,15 +71,27 @@ class Runner {
     }
     elector_ = std::move(created.value);
     identity_ = elector_->options().identity;
+    started_at_ = Clock::now();
     if (auto s = elector_->start(); !s.ok()) {
       print_error("run", s);
       return kExitFailure;
+    }
+    if (!args_.metrics_addr.empty()) {
+      metrics_ = std::make_unique<MetricsServer>();
+      if (auto s = metrics_->start(args_.metrics_addr, [this] { return health(); }); !s.ok()) {
+        print_error("run", s);
+        metrics_.reset();
+        elector_->stop();
+        return kExitUsage;
+      }
+      log("serving /metrics and /healthz on " + args_.metrics_addr);
     }
     log("candidate in election '" + args_.election.election + "' (on-exit=" +
         on_exit_name(args_.on_exit) + ", grace " + std::to_string(args_.grace_ms) + " ms)");
 
     loop(signals);
 
+    metrics_.reset();  // before the elector it reads goes away
     bool was_leading = leading_;
     leading_ = false;
     if (auto s = elector_->stop(); !s.ok()) {
@@ -92,6 +105,19 @@ class Runner {
   }
 
  private:
+  // /healthz: healthy while the elector works, leader or follower; not once the backend has not
+  // answered for longer than renew_deadline (a leader has stepped down by then).
+  Health health() const {
+    auto st = elector_->status();
+    const int64_t deadline = elector_->options().timing.renew_deadline.count();
+    int64_t age = st.ms_since_backend_contact;
+    if (age < 0) age = std::chrono::duration_cast<milliseconds>(Clock::now() - started_at_).count();
+    if (age > deadline)
+      return {false, "no answer from the backend for " + std::to_string(age) +
+                         " ms (renew_deadline " + std::to_string(deadline) + " ms)"};
+    return {true, st.is_leader ? "leader" : "follower"};
+  }
+
   void loop(SignalFd& signals) {
     for (;;) {
       child_.reap();
@@ -302,6 +328,8 @@ class Runner {
 
   const RunArgs& args_;
   std::unique_ptr<Elector> elector_;
+  std::unique_ptr<MetricsServer> metrics_;  // reads elector_: declared after it, reset before
+  Clock::time_point started_at_{};
   std::string identity_;
   ChildProcess child_;
 

@@ -1,30 +1,21 @@
 // The C ABI over tenure::Elector. Every entry point catches everything: no exception crosses.
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
+#include "capi_errors.hpp"
+#include "capi_handles.hpp"
 #include "tenure/elector.hpp"
 #include "tenure/tenure.h"
 
 using tenure::Errc;
 using tenure::Status;
-
-struct tenure_options {
-  tenure::ElectorOptions opts;
-};
-
-struct tenure_event {
-  tenure::Event ev;
-};
-
-struct tenure_status {
-  tenure::ElectorStatus st;
-};
-
-struct tenure_elector {
-  std::unique_ptr<tenure::Elector> elector;
-  std::string identity;
-};
+using tenure::capi::check;
+using tenure::capi::fail;
+using tenure::capi::guarded;
+using tenure::capi::invalid;
+using tenure::capi::write_err;
 
 // The C++ elector behind a handle, for the C ABI's other files (schedules). Not exported.
 namespace tenure::capi {
@@ -35,38 +26,7 @@ namespace {
 
 static_assert(static_cast<int>(Errc::internal) == TENURE_E_INTERNAL, "enum drift");
 static_assert(static_cast<int>(Errc::lost) == TENURE_E_LOST, "enum drift");
-
-void write_err(char* buf, size_t len, const std::string& msg) {
-  if (!buf || len == 0) return;
-  size_t n = std::min(len - 1, msg.size());
-  std::memcpy(buf, msg.data(), n);
-  buf[n] = '\0';
-}
-
-tenure_err fail(const Status& s, char* buf, size_t len) {
-  write_err(buf, len, s.message.empty() ? tenure::errc_text(s.code) : s.message);
-  return static_cast<tenure_err>(s.code);
-}
-
-tenure_err invalid(const char* what, char* buf, size_t len) {
-  return fail(tenure::make_error(Errc::invalid_argument, std::string(what) + " is NULL"), buf, len);
-}
-
-template <class F>
-tenure_err guarded(char* buf, size_t len, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    write_err(buf, len, "out of memory");
-    return TENURE_E_INTERNAL;
-  } catch (const std::exception& e) {
-    write_err(buf, len, std::string("internal error: ") + e.what());
-    return TENURE_E_INTERNAL;
-  } catch (...) {
-    write_err(buf, len, "internal error");
-    return TENURE_E_INTERNAL;
-  }
-}
+static_assert(static_cast<int>(Errc::connection_limit) == TENURE_E_CONNECTION_LIMIT, "enum drift");
 
 }  // namespace
 
@@ -78,9 +38,10 @@ const char* tenure_strerror(tenure_err err) { return tenure::errc_text(static_ca
 const char* tenure_err_name(tenure_err err) { return tenure::errc_name(static_cast<Errc>(err)); }
 void tenure_free(void* p) { std::free(p); }
 
-tenure_err tenure_options_new(tenure_options** out) {
-  if (!out) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0, [&] {
+tenure_err tenure_options_new(tenure_options** out, char* errbuf, size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = nullptr;
+  return guarded(errbuf, errlen, [&] {
     *out = new tenure_options();
     return TENURE_OK;
   });
@@ -115,14 +76,16 @@ tenure_err tenure_elector_new(tenure_elector** out, const tenure_options* opts, 
   });
 }
 
-tenure_err tenure_elector_set_callback(tenure_elector* e, tenure_event_cb cb, void* opaque) {
-  if (!e || !cb) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0, [&] {
+tenure_err tenure_elector_set_callback(tenure_elector* e, tenure_event_cb cb, void* opaque,
+                                       char* errbuf, size_t errlen) {
+  if (!e) return invalid("elector", errbuf, errlen);
+  if (!cb) return invalid("cb", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
     auto s = e->elector->set_callback([e, cb, opaque](const tenure::Event& ev) {
-      tenure_event view{ev};
+      tenure_event view{ev, e, opaque};
       cb(e, &view, opaque);
     });
-    return static_cast<tenure_err>(s.code);
+    return s.ok() ? TENURE_OK : fail(s, errbuf, errlen);
   });
 }
 
@@ -142,62 +105,90 @@ tenure_err tenure_elector_stop(tenure_elector* e, char* errbuf, size_t errlen) {
   });
 }
 
-tenure_err tenure_elector_resign(tenure_elector* e) {
-  if (!e) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0, [&] { return static_cast<tenure_err>(e->elector->resign().code); });
+tenure_err tenure_elector_resign(tenure_elector* e, char* errbuf, size_t errlen) {
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] { return check(e->elector->resign(), errbuf, errlen); });
 }
 
-tenure_err tenure_elector_ack_revoked(tenure_elector* e) {
-  if (!e) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0,
-                 [&] { return static_cast<tenure_err>(e->elector->ack_revoked().code); });
+tenure_err tenure_elector_ack_revoked(tenure_elector* e, char* errbuf, size_t errlen) {
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] { return check(e->elector->ack_revoked(), errbuf, errlen); });
 }
 
-tenure_err tenure_elector_destroy(tenure_elector* e) {
+tenure_err tenure_elector_destroy(tenure_elector* e, char* errbuf, size_t errlen) {
   if (!e) return TENURE_OK;
-  return guarded(nullptr, 0, [&] {
-    if (e->elector->in_own_callback()) return TENURE_E_IN_CALLBACK;
+  return guarded(errbuf, errlen, [&] {
+    if (e->elector->in_own_callback())
+      return fail(tenure::make_error(Errc::in_callback,
+                                     "an elector cannot be destroyed from its own callback; "
+                                     "stop it there and destroy it from another thread"),
+                  errbuf, errlen);
     delete e;
     return TENURE_OK;
   });
 }
 
-tenure_err tenure_elector_poll_event(tenure_event** out, tenure_elector* e, int timeout_ms) {
-  if (!out || !e) return TENURE_E_INVALID_ARGUMENT;
+tenure_err tenure_elector_poll_event(tenure_event** out, tenure_elector* e, int timeout_ms,
+                                     char* errbuf, size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
   *out = nullptr;
-  return guarded(nullptr, 0, [&] {
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
     auto r = e->elector->poll_event(std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms));
-    if (!r.ok()) return static_cast<tenure_err>(r.status.code);
-    *out = new tenure_event{std::move(r.value)};
+    if (!r.ok()) return fail(r.status, errbuf, errlen);
+    *out = new tenure_event{std::move(r.value), e, nullptr};
     return TENURE_OK;
   });
 }
 
-int tenure_elector_event_fd(tenure_elector* e) { return e ? e->elector->event_fd() : -1; }
+tenure_err tenure_elector_event_fd(int* out, tenure_elector* e, char* errbuf, size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = -1;
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    if (auto s = e->elector->usable(); !s.ok()) return fail(s, errbuf, errlen);
+    int fd = e->elector->event_fd();
+    if (fd < 0)
+      return fail(tenure::make_error(Errc::internal,
+                                     std::string("the kernel refused an eventfd: ") +
+                                         std::strerror(errno) + " (check the open-files limit)"),
+                  errbuf, errlen);
+    *out = fd;
+    return TENURE_OK;
+  });
+}
 
 int tenure_elector_is_leader(const tenure_elector* e) {
   if (!e) return 0;
   try {
-    return e->elector->status().is_leader ? 1 : 0;
+    return e->elector->usable().ok() && e->elector->status().is_leader ? 1 : 0;
   } catch (...) {
     return 0;
   }
 }
 
-tenure_err tenure_elector_status(tenure_status** out, const tenure_elector* e) {
-  if (!out || !e) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0, [&] {
+tenure_err tenure_elector_status(tenure_status** out, const tenure_elector* e, char* errbuf,
+                                 size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = nullptr;
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    if (auto s = e->elector->usable(); !s.ok()) return fail(s, errbuf, errlen);
     *out = new tenure_status{e->elector->status()};
     return TENURE_OK;
   });
 }
 
-tenure_err tenure_elector_metrics_json(char** out, const tenure_elector* e) {
-  if (!out || !e) return TENURE_E_INVALID_ARGUMENT;
-  return guarded(nullptr, 0, [&] {
+tenure_err tenure_elector_metrics_json(char** out, const tenure_elector* e, char* errbuf,
+                                       size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = nullptr;
+  if (!e) return invalid("elector", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    if (auto s = e->elector->usable(); !s.ok()) return fail(s, errbuf, errlen);
     std::string j = e->elector->metrics().to_json();
     char* p = static_cast<char*>(std::malloc(j.size() + 1));
-    if (!p) return TENURE_E_INTERNAL;
+    if (!p) return fail(tenure::make_error(Errc::internal, "out of memory"), errbuf, errlen);
     std::memcpy(p, j.c_str(), j.size() + 1);
     *out = p;
     return TENURE_OK;
@@ -222,16 +213,29 @@ tenure_err tenure_elector_run_once(int* out_ran, tenure_elector* e, const char* 
                                    "or TENURE_UNFINISHED_SKIP"),
                 errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
+    bool unterminated = false;
     auto r = e->elector->run_once(job_key, static_cast<tenure::UnfinishedPolicy>(policy),
                                   [&](uint64_t token, std::string& detail) {
-                                    char buf[1024] = {0};
-                                    int rc = fn(token, buf, sizeof buf, opaque);
-                                    buf[sizeof buf - 1] = '\0';
-                                    detail = buf;
+                                    std::string buf(TENURE_RUN_DETAIL_MAX, '\0');
+                                    int rc = fn(token, buf.data(), buf.size(), opaque);
+                                    size_t n = ::strnlen(buf.data(), buf.size());
+                                    if (n == buf.size()) {
+                                      unterminated = true;
+                                      detail = "the job's detail had no NUL within " +
+                                               std::to_string(buf.size()) + " bytes";
+                                      return false;
+                                    }
+                                    detail.assign(buf.data(), n);
                                     return rc == 0;
                                   });
     if (!r.ok()) return fail(r.status, errbuf, errlen);
     *out_ran = r.value.ran ? 1 : 0;
+    if (unterminated)
+      return fail(tenure::make_error(Errc::invalid_argument,
+                                     "the job filled all " + std::to_string(TENURE_RUN_DETAIL_MAX) +
+                                         " bytes of detail without a terminating NUL; the run was "
+                                         "recorded as failed without it (keep detail shorter)"),
+                  errbuf, errlen);
     return TENURE_OK;
   });
 }
@@ -252,7 +256,64 @@ tenure_err tenure_event_get_error(const tenure_event* ev) {
 const char* tenure_event_get_message(const tenure_event* ev) {
   return ev ? ev->ev.message.c_str() : "";
 }
+tenure_elector* tenure_event_get_elector(const tenure_event* ev) {
+  return ev ? ev->elector : nullptr;
+}
+void* tenure_event_get_opaque(const tenure_event* ev) { return ev ? ev->opaque : nullptr; }
 void tenure_event_free(tenure_event* ev) { delete ev; }
+
+tenure_err tenure_queue_new(tenure_queue** out, char* errbuf, size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = nullptr;
+  return guarded(errbuf, errlen, [&] {
+    *out = new tenure_queue{std::make_shared<tenure::SharedEventQueue>()};
+    return TENURE_OK;
+  });
+}
+
+tenure_err tenure_elector_set_queue(tenure_elector* e, tenure_queue* q, void* opaque, char* errbuf,
+                                    size_t errlen) {
+  if (!e) return invalid("elector", errbuf, errlen);
+  if (!q) return invalid("queue", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    auto s = e->elector->set_queue(q->q, e);
+    if (!s.ok()) return fail(s, errbuf, errlen);
+    e->queue_opaque = opaque;
+    return TENURE_OK;
+  });
+}
+
+tenure_err tenure_queue_poll(tenure_event** out, tenure_queue* q, int timeout_ms, char* errbuf,
+                             size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = nullptr;
+  if (!q) return invalid("queue", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    auto r = q->q->pop(std::chrono::milliseconds(timeout_ms < 0 ? 0 : timeout_ms));
+    if (!r.ok()) return fail(r.status, errbuf, errlen);
+    auto* e = static_cast<tenure_elector*>(const_cast<void*>(r.value.source));
+    *out = new tenure_event{std::move(r.value.event), e, e->queue_opaque};
+    return TENURE_OK;
+  });
+}
+
+tenure_err tenure_queue_fd(int* out, tenure_queue* q, char* errbuf, size_t errlen) {
+  if (!out) return invalid("out", errbuf, errlen);
+  *out = -1;
+  if (!q) return invalid("queue", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    int fd = q->q->fd();
+    if (fd < 0)
+      return fail(
+          tenure::make_error(Errc::internal,
+                             std::string("the kernel refused an eventfd: ") + std::strerror(errno)),
+          errbuf, errlen);
+    *out = fd;
+    return TENURE_OK;
+  });
+}
+
+void tenure_queue_free(tenure_queue* q) { delete q; }
 const char* tenure_event_type_name(tenure_event_type t) {
   return tenure::event_type_name(static_cast<tenure::EventType>(t));
 }
@@ -282,6 +343,12 @@ int64_t tenure_status_get_renewed_unix_ms(const tenure_status* st) {
 }
 int64_t tenure_status_get_lease_duration_ms(const tenure_status* st) {
   return st ? st->st.record.lease_duration.count() : 0;
+}
+uint64_t tenure_status_get_transitions(const tenure_status* st) {
+  return st ? st->st.record.transitions : 0;
+}
+int64_t tenure_status_get_ms_since_backend_contact(const tenure_status* st) {
+  return st ? st->st.ms_since_backend_contact : -1;
 }
 void tenure_status_free(tenure_status* st) { delete st; }
 

@@ -3,11 +3,15 @@
 
 #include <chrono>
 #include <future>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "asio_executor.hpp"
 #include "elector_core.hpp"
+#include "tenure/log.hpp"
+#include "tenure/process.hpp"
+#include "threads.hpp"
 
 namespace tenure {
 
@@ -15,6 +19,16 @@ namespace {
 
 std::mutex g_ids_mu;
 std::set<std::string> g_ids;  // registry keys of started, not yet stopped electors
+
+// Every elector on the shared runtime, for shutdown().
+std::mutex g_live_mu;
+std::map<const ElectorCore*, std::weak_ptr<ElectorCore>> g_live;
+
+// Cores of electors a forked child inherited and then destroyed: never touched again, kept
+// reachable (their locks and connections belong to the parent).
+std::mutex g_inert_mu;
+std::vector<std::shared_ptr<ElectorCore>>* g_inert =
+    new std::vector<std::shared_ptr<ElectorCore>>();
 
 void release_identity(const std::string& key) {
   std::lock_guard lock(g_ids_mu);
@@ -66,7 +80,21 @@ const char* role_name(Role r) noexcept {
   return "unknown";
 }
 
-Elector::Elector(std::shared_ptr<ElectorCore> core) : core_(std::move(core)) {}
+Elector::Elector(std::shared_ptr<ElectorCore> core)
+    : core_(std::move(core)), fork_generation_(Runtime::fork_generation()) {}
+
+Status Elector::usable() const {
+  if (fork_generation_ != Runtime::fork_generation())
+    return make_error(Errc::bad_state,
+                      "this elector was created before fork() and belongs to the parent process; "
+                      "in the child it is inert (destroying it is safe and touches nothing of the "
+                      "parent's): create new electors in the child");
+  if (core_->shut_down.load())
+    return make_error(Errc::bad_state,
+                      "tenure_shutdown stopped this elector; destroy it (new electors may be "
+                      "created and start a fresh runtime)");
+  return {};
+}
 
 Result<std::unique_ptr<Elector>> Elector::create(ElectorOptions options) {
   if (auto s = validate(options); !s.ok()) return s;
@@ -74,6 +102,10 @@ Result<std::unique_ptr<Elector>> Elector::create(ElectorOptions options) {
   auto exec = std::make_shared<AsioExecutor>(rt->io());
   auto core = std::make_shared<ElectorCore>(std::move(options), rt, exec);
   if (auto s = core->init(exec->strand()); !s.ok()) return s;
+  {
+    std::lock_guard lock(g_live_mu);
+    g_live[core.get()] = core;
+  }
   return std::unique_ptr<Elector>(new Elector(std::move(core)));
 }
 
@@ -88,6 +120,23 @@ Result<std::unique_ptr<Elector>> Elector::create_with_executor(ElectorOptions op
 
 Elector::~Elector() {
   if (!core_) return;
+  if (fork_generation_ != Runtime::fork_generation()) {
+    // Inherited through fork(): its locks may be held by parent threads that do not exist here
+    // and its connections are the parent's. Left untouched, on purpose.
+    std::lock_guard lock(g_inert_mu);
+    g_inert->push_back(std::move(core_));
+    return;
+  }
+  {
+    std::lock_guard lock(g_live_mu);
+    g_live.erase(core_.get());
+  }
+  if (core_->shut_down.load()) {
+    // Already stopped by shutdown(), whose runtime threads are gone: nothing to wait for.
+    core_->events->close();
+    core_.reset();
+    return;
+  }
   bool registered = lifecycle_.exchange(2) == 1;
   auto stopped = core_->begin_stop();
   if (registered) release_identity(core_->registry_key);
@@ -116,16 +165,28 @@ void Elector::release_core() {
 }
 
 Status Elector::set_callback(EventCallback cb) {
+  if (auto s = usable(); !s.ok()) return s;
   if (!cb) return make_error(Errc::invalid_argument, "callback is empty");
+  if (lifecycle_.load() != 0)
+    return make_error(Errc::bad_state,
+                      "set the callback before start; events may already be queued for polling");
   if (!core_->runtime)
     return make_error(Errc::bad_state,
                       "callbacks need the shared runtime; electors on a manual "
                       "executor deliver events by poll_event only");
-  core_->events->set_callback(std::move(cb), &core_->runtime->events());
-  return {};
+  return core_->events->set_callback(std::move(cb), &core_->runtime->events());
+}
+
+Status Elector::set_queue(std::shared_ptr<SharedEventQueue> queue, const void* source) {
+  if (auto s = usable(); !s.ok()) return s;
+  if (!queue) return make_error(Errc::invalid_argument, "queue is empty");
+  if (lifecycle_.load() != 0)
+    return make_error(Errc::bad_state, "attach the elector to a queue before start");
+  return core_->events->set_shared(std::move(queue), source);
 }
 
 Status Elector::start() {
+  if (auto s = usable(); !s.ok()) return s;
   int expected = 0;
   if (!lifecycle_.compare_exchange_strong(expected, 1))
     return make_error(Errc::bad_state, expected == 1 ? "the elector is already started"
@@ -145,6 +206,8 @@ Status Elector::start() {
 }
 
 Status Elector::stop() {
+  if (core_->shut_down.load() && fork_generation_ == Runtime::fork_generation()) return {};
+  if (auto s = usable(); !s.ok()) return s;
   bool registered = lifecycle_.exchange(2) == 1;
   auto stopped = core_->begin_stop();
   if (registered) release_identity(core_->registry_key);
@@ -158,16 +221,19 @@ Status Elector::stop() {
 }
 
 Status Elector::resign() {
+  if (auto s = usable(); !s.ok()) return s;
   core_->resign();
   return {};
 }
 
 Status Elector::ack_revoked() {
+  if (auto s = usable(); !s.ok()) return s;
   core_->ack_revoked();
   return {};
 }
 
 Result<Event> Elector::poll_event(std::chrono::milliseconds timeout) {
+  if (auto s = usable(); !s.ok()) return s;
   return core_->events->pop(timeout);
 }
 
@@ -176,11 +242,14 @@ ElectorStatus Elector::status() const { return core_->status(); }
 MetricsSnapshot Elector::metrics() const { return core_->metrics(); }
 const ElectorOptions& Elector::options() const { return core_->opts; }
 Capabilities Elector::capabilities() const { return core_->caps; }
-bool Elector::in_own_callback() const { return core_->events->in_callback(); }
+bool Elector::in_own_callback() const {
+  return fork_generation_ == Runtime::fork_generation() && core_->events->in_callback();
+}
 
 Result<Elector::RunOnceResult> Elector::run_once(
     const std::string& job_key, UnfinishedPolicy policy,
     const std::function<bool(uint64_t, std::string&)>& fn) {
+  if (auto s = usable(); !s.ok()) return s;
   if (auto s = validate_job_key(job_key); !s.ok()) return s;
   if (!core_->runtime)
     return make_error(Errc::bad_state, "run_once blocks and needs the shared runtime");
@@ -216,6 +285,7 @@ Result<Elector::RunOnceResult> Elector::run_once(
 }
 
 Result<RunRecord> Elector::read_run(const std::string& job_key) {
+  if (auto s = usable(); !s.ok()) return s;
   if (auto s = validate_job_key(job_key); !s.ok()) return s;
   if (!core_->runtime) return make_error(Errc::bad_state, "read_run needs the shared runtime");
   auto [f, cb] = make_waiter<RunRecord>();
@@ -233,6 +303,75 @@ Result<std::vector<RunRecord>> Elector::list_runs(const std::string& prefix, siz
   auto [f, cb] = make_waiter<std::vector<RunRecord>>();
   core_->ledger_list(prefix, limit, std::move(cb));
   return wait_for(f, core_->opts.timing.renew_deadline, "listing the ledger");
+}
+
+int64_t live_elector_count() {
+  std::lock_guard lock(g_live_mu);
+  return static_cast<int64_t>(g_live.size());
+}
+
+void for_each_live_elector(const std::function<void(const ElectorOptions&, const ElectorStatus&,
+                                                    const MetricsSnapshot&)>& fn) {
+  std::vector<std::shared_ptr<ElectorCore>> cores;
+  {
+    std::lock_guard lock(g_live_mu);
+    for (auto& [p, w] : g_live)
+      if (auto c = w.lock()) cores.push_back(std::move(c));
+  }
+  for (auto& c : cores) fn(c->opts, c->status(), c->metrics());
+}
+
+void electors_after_fork_child() {
+  new (&g_ids_mu) std::mutex();
+  keep_after_fork(new std::set<std::string>(std::move(g_ids)));  // they run in the parent
+  g_ids.clear();
+  new (&g_live_mu) std::mutex();
+  keep_after_fork(new std::map<const ElectorCore*, std::weak_ptr<ElectorCore>>(std::move(g_live)));
+  g_live.clear();
+}
+
+Status shutdown(milliseconds timeout) {
+  if (Runtime::on_io_thread() || Runtime::on_event_thread())
+    return make_error(Errc::in_callback,
+                      "tenure_shutdown cannot run on tenure's own threads (inside a callback): "
+                      "it joins them; call it from a thread of your own");
+  if (timeout.count() < 0)
+    return make_error(Errc::invalid_argument, "timeout must not be negative");
+  std::vector<std::shared_ptr<ElectorCore>> cores;
+  {
+    std::lock_guard lock(g_live_mu);
+    for (auto& [p, w] : g_live)
+      if (auto c = w.lock()) cores.push_back(std::move(c));
+    g_live.clear();
+  }
+  std::vector<std::shared_future<void>> stops;
+  for (auto& c : cores) {
+    if (c->shut_down.exchange(true)) continue;
+    stops.push_back(c->begin_stop());
+    release_identity(c->registry_key);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  size_t unfinished = 0;
+  for (auto& f : stops)
+    if (f.wait_until(deadline) != std::future_status::ready) ++unfinished;
+  // Pending events are dropped and a callback in progress is waited for; none starts after.
+  for (auto& c : cores) c->events->close();
+  Runtime::shutdown_current();
+  run_shutdown_hooks();
+  log(unfinished ? LogLevel::warn : LogLevel::info, "core",
+      "shutdown: stopped " + std::to_string(stops.size()) + " electors" +
+          (unfinished ? "; " + std::to_string(unfinished) +
+                            " did not finish releasing within the timeout (their leases expire "
+                            "on the backend after lease_duration)"
+                      : ""));
+  if (unfinished)
+    return make_error(Errc::timeout, std::to_string(unfinished) + " of " +
+                                         std::to_string(stops.size()) +
+                                         " electors did not finish releasing within " +
+                                         std::to_string(timeout.count()) +
+                                         " ms; every thread is joined, their leases expire on "
+                                         "the backend after lease_duration");
+  return {};
 }
 
 }  // namespace tenure

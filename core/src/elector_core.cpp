@@ -13,7 +13,13 @@ int64_t to_ms(Clock::duration d) { return duration_cast<milliseconds>(d).count()
 
 ElectorCore::ElectorCore(ElectorOptions o, std::shared_ptr<Runtime> rt,
                          std::shared_ptr<Executor> ex)
-    : opts(std::move(o)), runtime(std::move(rt)), exec(std::move(ex)) {}
+    : opts(std::move(o)), runtime(std::move(rt)), exec(std::move(ex)) {
+  events->set_labels(opts.election, opts.identity);
+}
+
+void ElectorCore::log(LogLevel level, std::string message) const {
+  tenure::log(level, "core", std::move(message), opts.election, opts.identity);
+}
 
 Status ElectorCore::init(boost::asio::any_io_executor io) {
   auto url = parse_url(opts.backend_url);
@@ -51,6 +57,7 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
   if (!session.ok()) return session.status;
   backend = std::move(session.value);
   caps = backend->capabilities();
+  backend_where_ = url.value.redacted();
   registry_key = url.value.scheme + "://" + url.value.host + ":" + std::to_string(url.value.port) +
                  url.value.path + "|" + opts.election + "|" + opts.identity;
   std::lock_guard lock(mu_);
@@ -82,6 +89,8 @@ void ElectorCore::resign() {
 void ElectorCore::on_start() {
   if (started_ || stopping_) return;
   started_ = true;
+  log(LogLevel::info, std::string(opts.observe_only ? "observing" : "running for leadership") +
+                          " on " + backend_where_);
   {
     std::lock_guard lock(mu_);
     leaderless_ = true;
@@ -169,12 +178,16 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
     return;
   }
   last_error_.clear();
+  note_contact();
   if (r.value.acquired) {
     become_leader(t0, r.value.record);
     return;
   }
   observe(r.value.record);
-  if (r.value.record.holder == opts.identity) {
+  // Our identity on the record is another elector's only if it is not the lease we held last:
+  // after an involuntary step-down whose release did not get through (a partition), the server
+  // keeps our own previous lease (or session lock) until it ends, and no one else is involved.
+  if (r.value.record.holder == opts.identity && r.value.record.token != token_) {
     report_error(make_error(Errc::identity_in_use, "the lease of election '" + opts.election +
                                                        "' is held under our "
                                                        "identity '" +
@@ -183,6 +196,7 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
                                                        "every candidate its own identity"));
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
+  if (r.value.retry_in.count() >= 0) delay = std::min<Clock::duration>(delay, r.value.retry_in);
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::try_acquire);
 }
@@ -200,6 +214,7 @@ void ElectorCore::become_leader(Clock::time_point t0, const LeaseRecord& rec) {
   }
   // Status first, then the event: whoever handles `elected` already sees is_leader.
   publish_status();
+  log(LogLevel::info, "elected with fencing token " + std::to_string(token_));
   emit(Event{EventType::elected, token_, RevokeReason::none, opts.identity, Errc::ok, {}});
   LeaseRecord mine = rec;
   mine.holder = opts.identity;
@@ -270,6 +285,8 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
       ++m_.renewals;
       snap_last_renew_ = t0;
       auto us = duration_cast<std::chrono::microseconds>(now - t0).count();
+      m_.renew_latency_sum_us += us;
+      snap_last_contact_ = now;
       for (size_t i = 0; i < kRenewBucketsUs.size(); ++i)
         if (us <= kRenewBucketsUs[i]) {
           ++m_.renew_latency_buckets[i];
@@ -317,6 +334,9 @@ void ElectorCore::on_deadline() {
 
 void ElectorCore::step_down(RevokeReason reason, const std::string& why) {
   uint64_t old_token = token_;
+  log(reason == RevokeReason::released ? LogLevel::info : LogLevel::warn,
+      "stepped down (" + std::string(revoke_reason_name(reason)) + ") from token " +
+          std::to_string(old_token) + ": " + why);
   role_ = Role::candidate;
   ++epoch_;
   if (tick_) tick_->cancel();
@@ -412,6 +432,7 @@ void ElectorCore::on_read(uint64_t epoch, Result<LeaseRecord> r) {
     report_error(r.status);
   } else {
     last_error_.clear();
+    note_contact();
     observe(r.value);
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
@@ -454,6 +475,7 @@ void ElectorCore::report_error(const Status& s) {
   std::string key = std::string(errc_name(s.code)) + ": " + s.message;
   if (key == last_error_) return;  // once per distinct error, not once per retry
   last_error_ = key;
+  log(LogLevel::warn, std::string(errc_name(s.code)) + ": " + s.message);
   emit(Event{EventType::error, 0, RevokeReason::none, {}, s.code, s.message});
 }
 
@@ -481,6 +503,8 @@ void ElectorCore::on_stop() {
       ++m_.step_downs_stopped;
     }
     publish_status();
+    log(LogLevel::info,
+        "stepped down (stopped) from token " + std::to_string(old) + ": releasing the lease");
     emit(Event{EventType::revoked, old, RevokeReason::stopped, {}, Errc::ok, "elector stopped"});
     release_then_finish_stop(old);
     return;
@@ -536,17 +560,28 @@ void ElectorCore::publish_status() {
   m_.token = role_ == Role::leader ? token_ : 0;
 }
 
+void ElectorCore::note_contact() {
+  std::lock_guard lock(mu_);
+  snap_last_contact_ = exec->now();
+}
+
 ElectorStatus ElectorCore::status() const {
   // last_renew_ok_ is strand state; the snapshot is what publish_status copied, plus the age.
   std::lock_guard lock(mu_);
   ElectorStatus s = st_;
-  if (s.is_leader) s.ms_since_last_renewal = to_ms(exec->now() - snap_last_renew_);
+  auto now = exec->now();
+  if (s.is_leader) s.ms_since_last_renewal = to_ms(now - snap_last_renew_);
+  if (snap_last_contact_ != Clock::time_point{})
+    s.ms_since_backend_contact = to_ms(now - snap_last_contact_);
   return s;
 }
 
 MetricsSnapshot ElectorCore::metrics() const {
   std::lock_guard lock(mu_);
   MetricsSnapshot m = m_;
+  m.transitions = st_.record.transitions;
+  if (snap_last_contact_ != Clock::time_point{})
+    m.ms_since_backend_contact = to_ms(exec->now() - snap_last_contact_);
   if (leaderless_) m.leaderless_ms += to_ms(exec->now() - leaderless_since_);
   return m;
 }

@@ -9,6 +9,7 @@
 #include "event_queue.hpp"
 #include "runtime.hpp"
 #include "tenure/elector.hpp"
+#include "tenure/log.hpp"
 
 namespace tenure {
 
@@ -32,7 +33,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   std::shared_ptr<EventQueue> events = std::make_shared<EventQueue>();
   std::unique_ptr<BackendSession> backend;
   Capabilities caps;
-  std::string registry_key;  // (backend, election, identity): one live elector per key
+  std::string registry_key;            // (backend, election, identity): one live elector per key
+  std::atomic<bool> shut_down{false};  // stopped by tenure::shutdown: no runtime to wait for
 
   // Ledger calls for run_once, executed on the strand; done gets the result.
   void ledger_claim(const std::string& key, UnfinishedPolicy policy, Completion<ClaimResult> done);
@@ -73,7 +75,9 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   Clock::duration retry_delay();
   Clock::duration follower_delay();
   void emit(Event e);
+  void log(LogLevel level, std::string message) const;
   void publish_status();
+  void note_contact();
 
   Role role_ = Role::stopped;
   bool started_ = false, stopping_ = false, stopped_ = false;
@@ -94,6 +98,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   uint64_t known_token_ = 0;
   LeaseRecord last_record_;
   std::string last_error_;
+  std::string backend_where_;  // the backend URL without secrets, for log records
   std::mt19937_64 rng_{std::random_device{}()};
   std::promise<void> stopped_promise_;
   std::shared_future<void> stopped_future_ = stopped_promise_.get_future().share();
@@ -105,6 +110,7 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   bool leaderless_ = false;
   Clock::time_point leaderless_since_{};
   Clock::time_point snap_last_renew_{};
+  Clock::time_point snap_last_contact_{};  // the last request the backend answered
 };
 
 }  // namespace tenure

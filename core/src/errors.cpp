@@ -44,6 +44,8 @@ const char* errc_name(Errc code) noexcept {
       return "TENURE_E_NO_EVENT";
     case Errc::internal:
       return "TENURE_E_INTERNAL";
+    case Errc::connection_limit:
+      return "TENURE_E_CONNECTION_LIMIT";
   }
   return "TENURE_E_UNKNOWN";
 }
@@ -90,6 +92,8 @@ const char* errc_text(Errc code) noexcept {
       return "no event available";
     case Errc::internal:
       return "internal error in tenure";
+    case Errc::connection_limit:
+      return "the server's connection limit is reached";
   }
   return "unknown error code";
 }

@@ -10,6 +10,7 @@
 
 #include "tenure/elector.hpp"
 #include "tenure/events.hpp"
+#include "tenure/shared_queue.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -21,9 +22,13 @@ class EventQueue : public std::enable_shared_from_this<EventQueue> {
  public:
   EventQueue();
   ~EventQueue();
+  // For log records about this queue; before the first push.
+  void set_labels(std::string election, std::string identity);
 
   // Before the first push. Callbacks run on `events` (the runtime's event thread).
-  void set_callback(EventCallback cb, boost::asio::io_context* events);
+  Status set_callback(EventCallback cb, boost::asio::io_context* events);
+  // Before the first push, instead of a callback: events go to `shared`, tagged with `source`.
+  Status set_shared(std::shared_ptr<SharedEventQueue> shared, const void* source);
   bool has_callback() const;
   void push(Event e);
   Result<Event> pop(std::chrono::milliseconds timeout);
@@ -39,13 +44,20 @@ class EventQueue : public std::enable_shared_from_this<EventQueue> {
 
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<Event> q_;
+  struct Queued {
+    Event event;
+    std::chrono::steady_clock::time_point at;  // for the event-lag metric
+  };
+  std::deque<Queued> q_;
   EventCallback cb_;
   boost::asio::io_context* events_ = nullptr;
   bool drain_scheduled_ = false;
   bool closed_ = false;
   std::atomic<std::thread::id> callback_thread_{};
   int fd_ = -1;
+  std::string election_, identity_;
+  std::shared_ptr<SharedEventQueue> shared_;
+  const void* source_ = nullptr;
 };
 
 }  // namespace tenure

@@ -31,6 +31,9 @@ std::string MetricsSnapshot::to_json() const {
       {"last_renew_slack_ms", last_renew_slack_ms},
       {"min_renew_slack_ms", min_renew_slack_ms},
       {"leaderless_ms", leaderless_ms},
+      {"renew_latency_sum_us", renew_latency_sum_us},
+      {"transitions", transitions},
+      {"ms_since_backend_contact", ms_since_backend_contact},
   };
   return j.dump();
 }

@@ -6,13 +6,15 @@
 namespace tenure {
 
 namespace {
+// Never destroyed: an atexit handler registered before the first elector (tenure_shutdown, a
+// binding's exit hook) may still create or look up electors after static destructors ran.
 std::mutex& registry_mutex() {
-  static std::mutex mu;
-  return mu;
+  static auto* mu = new std::mutex();
+  return *mu;
 }
 std::map<std::string, BackendFactory>& registry() {
-  static std::map<std::string, BackendFactory> r;
-  return r;
+  static auto* r = new std::map<std::string, BackendFactory>();
+  return *r;
 }
 void ensure_builtins() {
   static std::once_flag once;

@@ -68,7 +68,7 @@ static void test_schedule_runs(const char* dir) {
   char url[128], err[512] = {0};
   snprintf(url, sizeof url, "file://%s", dir);
   tenure_options* o = NULL;
-  tenure_options_new(&o);
+  tenure_options_new(&o, err, sizeof err);
   tenure_options_set(o, "backend", url, err, sizeof err);
   tenure_options_set(o, "election", "sched", err, sizeof err);
   tenure_options_set(o, "identity", "c1", err, sizeof err);
@@ -107,7 +107,7 @@ static void test_schedule_runs(const char* dir) {
   CHECK(tenure_elector_list_runs_json(&json, e, "bad prefix", 10, err, sizeof err) ==
             TENURE_E_INVALID_ARGUMENT,
         "bad prefix");
-  tenure_elector_destroy(e);
+  tenure_elector_destroy(e, err, sizeof err);
 }
 
 int main(void) {

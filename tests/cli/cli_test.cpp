@@ -637,7 +637,12 @@ TEST_P(CliBadInputTest, ExitsTwoWithOneLine) {
 INSTANTIATE_TEST_SUITE_P(
     Cases, CliBadInputTest,
     ::testing::Values(
-        BadInput{{}, "subcommand"}, BadInput{{"status", "-e", "x"}, "--backend is required"},
+        BadInput{{}, "subcommand"},
+        BadInput{{"frobnicate"},
+                 "unknown subcommand 'frobnicate': the subcommands are run, status and watch"},
+        BadInput{{"stat", "-e", "x"}, "did you mean 'status'?"},
+        BadInput{{"--backend", "file:///tmp/x"}, "'--backend' must follow a subcommand"},
+        BadInput{{"status", "-e", "x"}, "--backend is required"},
         BadInput{{"status", "-b", "bogus://h/x", "-e", "x"}, "unknown scheme 'bogus'"},
         BadInput{{"status", "-b", "not a url", "-e", "x"}, "backend URL"},
         BadInput{{"watch", "-b", "file//@/s", "-e", "x"}, "backend URL"},
@@ -739,6 +744,76 @@ TEST_F(CliTest, HelpForEachSubcommand) {
   auto r = cli({"run", "--help"});
   EXPECT_NE(r.out.find("TENURE_TOKEN"), std::string::npos);
   EXPECT_NE(r.out.find("--on-exit"), std::string::npos);
+}
+
+// One HTTP/1.0 GET on loopback: "" when nothing answers.
+std::string http_get(int port, const std::string& path) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    std::string req = "GET " + path + " HTTP/1.0\r\n\r\n";
+    [[maybe_unused]] auto n = ::send(fd, req.data(), req.size(), MSG_NOSIGNAL);
+    char buf[4096];
+    ssize_t k;
+    while ((k = ::recv(fd, buf, sizeof buf, 0)) > 0) out.append(buf, static_cast<size_t>(k));
+  }
+  ::close(fd);
+  return out;
+}
+
+// A free loopback port, by binding port 0 and letting it go.
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+TEST_F(CliTest, MetricsAddrServesMetricsAndHealth) {
+  const int port = free_port();
+  auto a = candidate("metrics", "a", {"--metrics-addr", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(wait_starts(1));
+  std::string health;
+  ASSERT_TRUE(wait_until(
+      [&] { return (health = http_get(port, "/healthz")).find("200 OK") != std::string::npos; },
+      kLong))
+      << health << a->err();
+  EXPECT_NE(health.find("leader"), std::string::npos) << health;
+  auto metrics = http_get(port, "/metrics");
+  EXPECT_NE(metrics.find("tenure_elector_leader{election=\"metrics\",identity=\"a\"} 1"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("# TYPE tenure_elector_renew_latency_seconds histogram"),
+            std::string::npos);
+  EXPECT_NE(http_get(port, "/nope").find("404"), std::string::npos);
+  a->signal(SIGTERM);
+  EXPECT_EQ(a->wait(kLong), 0) << a->err();
+}
+
+TEST_F(CliTest, HealthzIs503WhenTheBackendDoesNotAnswer) {
+  const int port = free_port();
+  // Nothing listens on port 1: no answer, so unhealthy once renew_deadline has passed.
+  Proc p({"run", "-b", "redis://127.0.0.1:1", "-e", "unhealthy", "--lease-duration", "1500",
+          "--renew-deadline", "1000", "--retry-period", "200", "--metrics-addr",
+          "127.0.0.1:" + std::to_string(port), "--", "/bin/true"},
+         dir_ / "h.out", dir_ / "h.err");
+  std::string health;
+  ASSERT_TRUE(wait_until(
+      [&] { return (health = http_get(port, "/healthz")).find("503") != std::string::npos; },
+      kLong))
+      << health << p.err();
+  EXPECT_NE(health.find("renew_deadline"), std::string::npos) << health;
+  p.signal(SIGTERM);
+  p.wait(kLong);
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parts.push_back(cur);
 
   tenure_options* o = nullptr;
-  if (tenure_options_new(&o) != TENURE_OK) std::abort();
+  if (tenure_options_new(&o, nullptr, 0) != TENURE_OK) std::abort();
   char err[64];
   auto check_nul = [&] {
     if (errlen > 0 && std::memchr(err, 0, errlen) == nullptr) std::abort();
@@ -42,7 +42,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   tenure_elector* e = nullptr;
   std::memset(err, 'x', sizeof err);
   if (tenure_elector_new(&e, o, errlen ? err : nullptr, errlen) == TENURE_OK) {
-    tenure_elector_destroy(e);
+    tenure_elector_destroy(e, nullptr, 0);
   } else {
     check_nul();
   }

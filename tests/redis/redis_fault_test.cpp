@@ -2,6 +2,8 @@
 // restarts (losing its data), and a leader process is killed with SIGKILL.
 #include <atomic>
 #include <csignal>
+#include <fstream>
+#include <set>
 #include <thread>
 
 #include "redis_test_support.hpp"
@@ -189,6 +191,38 @@ TEST(RedisFaults, KilledLeaderProcessIsReplacedAfterItsLease) {
   // broken design (waiting for polls or a second lease) on a loaded machine.
   EXPECT_LE(ms.count(), 1000 + 1500) << "failover far slower than lease_duration";
   std::printf("[ info ] kill -9 failover: %lld ms (lease 1000 ms)\n", (long long)ms.count());
+}
+
+// A server that answered and then stopped answering (paused, partitioned) is a lost connection,
+// not a wrong port: the reconnect's handshake timeout must not ask "is this a Redis port?".
+TEST(RedisFaults, ReconnectToAPausedServerIsNotAskedAboutThePort) {
+  TENURE_REQUIRE_REDIS();
+  std::string pid_text;
+  std::ifstream(env("TENURE_TEST_REDIS_PIDFILE")) >> pid_text;
+  ASSERT_FALSE(pid_text.empty()) << "no pid in TENURE_TEST_REDIS_PIDFILE";
+  const pid_t pid = std::stoi(pid_text);
+  Sessions ss;
+  auto s = ss.open(env("TENURE_TEST_REDIS_URL"), unique_name("paused"), "a");
+  ASSERT_TRUE(s.ok()) << s.status.message;
+  auto won = ss.acquire(s.value);
+  ASSERT_TRUE(won.ok() && won.value.acquired);
+  ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+  std::vector<std::string> errors;
+  auto end = std::chrono::steady_clock::now() + 3s;
+  while (std::chrono::steady_clock::now() < end) {
+    auto r = ss.renew(s.value, won.value.record.token);
+    if (!r.ok()) errors.push_back(r.status.message);
+  }
+  ::kill(pid, SIGCONT);
+  bool reconnect_named = false;
+  for (auto& m : errors) {
+    EXPECT_EQ(m.find("Redis port"), std::string::npos) << m;
+    EXPECT_EQ(m.find("rediss://"), std::string::npos) << m;
+    reconnect_named |= m.find("answered before") != std::string::npos;
+  }
+  EXPECT_TRUE(reconnect_named) << "no reconnect failure seen in " << errors.size() << " errors";
+  for (auto& m : std::set<std::string>(errors.begin(), errors.end()))
+    std::printf("[ info ] %s\n", m.c_str());
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 # Roles: `tenure` (owns database `tenure`, may create tables) and `tenure_nocreate` (may connect and
 # use the schema, may not create anything). Both log in with a password (scram-sha-256 over TCP).
 # The system service is never started; the cluster listens on 127.0.0.1 only.
+# TENURE_PG_MAX_CONNECTIONS (default 300) sets max_connections, for tests of the server's limit.
 set -euo pipefail
 
 usage() { echo "usage: $0 start|restart|stop STATEDIR" >&2; exit 2; }
@@ -82,7 +83,7 @@ start() {
   port=$(free_port)
   # Every statement commits durably (fsync on), as in production: bench numbers stay honest.
   as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/log" -w -t 60 \
-    -o "-p $port -c listen_addresses=127.0.0.1 -k $sock -c max_connections=300 -c ssl=on -c ssl_cert_file=$state/server.crt -c ssl_key_file=$state/server.key" start >/dev/null
+    -o "-p $port -c listen_addresses=127.0.0.1 -k $sock -c max_connections=${TENURE_PG_MAX_CONNECTIONS:-300} -c ssl=on -c ssl_cert_file=$state/server.crt -c ssl_key_file=$state/server.key" start >/dev/null
   local i
   for i in $(seq 1 100); do
     as_pg "$PGBIN/pg_isready" -h 127.0.0.1 -p "$port" -q && break
@@ -136,6 +137,8 @@ export TENURE_TEST_POSTGRES_CA=$state/ca.crt
 export TENURE_TEST_PGBOUNCER_URL=postgres://tenure:$pw@127.0.0.1:$bport/tenure
 export TENURE_TEST_POSTGRES_DATADIR=$data
 export TENURE_TEST_POSTGRES_SOCKETDIR=$sock
+export TENURE_TEST_POSTGRES_LOG=$data/log
+export TENURE_TEST_POSTGRES_CTL=$self
 export TENURE_TEST_POSTGRES_RESTART="$self restart $state"
 ENV
   echo "postgres 15 on 127.0.0.1:$port; source $state/postgres.env"

@@ -174,6 +174,26 @@ TEST_F(ElectorFsm, HeldLeaseIsReleasedAfterTheMarginWithoutAck) {
   EXPECT_TRUE(b->status().is_leader);
 }
 
+// A leader that stepped down while its server was unreachable finds its own previous lease
+// still on record when it retries: that is no other elector with its identity.
+TEST_F(ElectorFsm, OwnPreviousLeaseIsNotReportedAsIdentityInUse) {
+  auto a = make("a");
+  a->start();
+  exec_->run_ready();
+  drain(*a);
+  set_memory_fault(ns_, election_, MemoryFault::fail);
+  exec_->advance(milliseconds(2001));
+  ASSERT_FALSE(a->status().is_leader);
+  a->ack_revoked();  // the release is sent and fails: the lease stays ours until it expires
+  exec_->advance(milliseconds(5));
+  set_memory_fault(ns_, election_, MemoryFault::none);
+  exec_->advance(milliseconds(700));  // one retry while the old lease (3 s) still lives
+  for (auto& e : drain(*a)) EXPECT_NE(e.code, Errc::identity_in_use) << e.message;
+  EXPECT_EQ(a->status().leader, "a");
+  exec_->advance(milliseconds(3000));
+  EXPECT_TRUE(a->status().is_leader) << "elected again once its old lease expired";
+}
+
 TEST_F(ElectorFsm, HungRenewalStillStepsDownAtDeadline) {
   auto a = make("a");
   a->start();

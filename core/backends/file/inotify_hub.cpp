@@ -15,7 +15,8 @@ std::weak_ptr<InotifyHub> g_hub;
 
 Result<std::shared_ptr<InotifyHub>> InotifyHub::get(boost::asio::io_context& io) {
   std::lock_guard lock(g_mu);
-  if (auto hub = g_hub.lock()) return hub;
+  // Only a hub of this io_context: after fork() the parent's (inherited, never run) is not ours.
+  if (auto hub = g_hub.lock(); hub && &hub->sd_.get_executor().context() == &io) return hub;
   int fd = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
   if (fd < 0)
     return make_error(Errc::backend, std::string("inotify_init1 failed: ") + std::strerror(errno) +

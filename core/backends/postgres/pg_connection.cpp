@@ -1,7 +1,11 @@
 #include "postgres/pg_connection.hpp"
 
+#include "tenure/log.hpp"
+#include "tenure/process_metrics.hpp"
+
 #include <boost/asio/post.hpp>
 #include <cstdlib>
+#include <cstring>
 
 namespace tenure::backends::pg {
 
@@ -15,6 +19,32 @@ std::string trim(std::string s) {
 }
 
 bool has(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+
+// libpq's verbose message of a failed connect ("...: FATAL:  53300: sorry, too many clients
+// already\nLOCATION:  ...") split into the SQLSTATE ("" when none) and the message as the default
+// verbosity would print it, so the language of the server's messages does not matter.
+std::pair<std::string, std::string> split_sqlstate(const std::string& m) {
+  std::string state, out;
+  size_t pos = 0;
+  while (pos < m.size()) {
+    size_t nl = m.find('\n', pos);
+    std::string line = m.substr(pos, nl == std::string::npos ? std::string::npos : nl - pos);
+    pos = nl == std::string::npos ? m.size() : nl + 1;
+    if (line.rfind("LOCATION:", 0) == 0) continue;
+    for (const char* sev : {"FATAL:  ", "ERROR:  "}) {
+      auto at = line.find(sev);
+      if (at == std::string::npos) continue;
+      auto code = at + std::strlen(sev);
+      if (line.size() > code + 7 && line.compare(code + 5, 2, ": ") == 0) {
+        if (state.empty()) state = line.substr(code, 5);
+        line.erase(code, 7);
+      }
+      break;
+    }
+    out += (out.empty() ? "" : "\n") + line;
+  }
+  return {state, out};
+}
 
 }  // namespace
 
@@ -42,9 +72,26 @@ bool PgResult::boolean(int row, int col) const {
 
 // ---- errors ----
 
+Status connection_limit_error(const ConnParams& p, const std::string& server_message) {
+  const std::string limit =
+      has(server_message, "for role")       ? "the role's CONNECTION LIMIT (ALTER ROLE)"
+      : has(server_message, "for database") ? "the database's CONNECTION LIMIT (ALTER DATABASE)"
+                                            : "its max_connections";
+  return make_error(
+      Errc::connection_limit,
+      "PostgreSQL at " + p.where + " refuses new connections: " + limit +
+          " is reached. Session mode (?mode=session) holds one server connection per elector, "
+          "leader or standby, plus one per process: raise the limit, run fewer session-mode "
+          "electors against this server, or use lease mode (one connection per process). tenure "
+          "retries with a backoff of up to 30 s. Server said: " +
+          server_message);
+}
+
 Status classify_connect_error(const ConnParams& p, const std::string& raw) {
-  const std::string m = trim(raw);
+  const auto [state, plain] = split_sqlstate(raw);
+  const std::string m = trim(plain);
   const std::string at = "PostgreSQL at " + p.where;
+  if (state == "53300") return connection_limit_error(p, m);
   if (has(m, "password authentication failed") || has(m, "no password supplied") ||
       has(m, "SCRAM") || has(m, "authentication failed") || has(m, "password is required")) {
     return make_error(Errc::auth_failed,
@@ -125,7 +172,8 @@ Status classify_result_error(const ConnParams& p, const PGresult* r) {
                           " is a read-only server (a standby?): point the URL at the "
                           "primary, or add target_session_attrs=read-write. " +
                           m);
-  if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0 || state == "53300")
+  if (state == "53300") return connection_limit_error(p, m);
+  if (state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0)
     return make_error(Errc::unreachable, at + ": connection failure: " + m);
   if (state.empty()) return make_error(Errc::unreachable, at + ": connection lost: " + m);
   return make_error(Errc::backend, at + ": SQLSTATE " + state + ": " + m);
@@ -153,7 +201,8 @@ PgConnection::PgConnection(asio::any_io_executor ex, ConnParams params, ConnHook
       params_(std::move(params)),
       hooks_(std::move(hooks)),
       connect_timer_(ex_),
-      reconnect_timer_(ex_) {}
+      reconnect_timer_(ex_),
+      gate_(ConnectGate::for_server(params_.where)) {}
 
 PgConnection::~PgConnection() {
   if (sd_) sd_->release();
@@ -214,6 +263,7 @@ void PgConnection::close() {
 }
 
 void PgConnection::abandon() {
+  if (state_ == State::connecting && !abandoned_) gate_->on_failed(probe_);
   abandoned_ = true;
   closed_ = true;
   ++sock_gen_;
@@ -277,7 +327,10 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
       break;
     }
   }
-  const char* why = state_ == State::connecting
+  const char* why = state_ == State::waiting
+                        ? " (waiting for a turn to connect: other connections to this server are "
+                          "being set up)"
+                    : state_ == State::connecting
                         ? " (still connecting: TCP, TLS or authentication is slow)"
                     : state_ == State::setup ? " (connected, still setting the session up)"
                     : state_ == State::ready ? " (queued behind slower statements)"
@@ -311,6 +364,25 @@ void PgConnection::kick() {
 }
 
 void PgConnection::start_connect() {
+  // The server refused connections for its limit a moment ago: fail at once with that refusal,
+  // without a round trip, until the backoff lets one connection probe.
+  std::weak_ptr<PgConnection> weak = shared_from_this();
+  auto admission = gate_->admit([weak] {
+    auto self = weak.lock();
+    if (!self) return false;
+    asio::post(self->ex_, [self] { self->on_turn(); });
+    return true;
+  });
+  if (admission.refused) {
+    teardown(*admission.refused, true, false);
+    return;
+  }
+  if (admission.wait) {
+    state_ = State::waiting;
+    return;
+  }
+  probe_ = admission.probe;
+  state_ = State::connecting;  // from here, teardown reports the attempt's outcome to the gate
   std::vector<const char*> keys, vals;
   for (const auto& [k, v] : params_.keywords) {
     keys.push_back(k.c_str());
@@ -328,11 +400,19 @@ void PgConnection::start_connect() {
     teardown(classify_connect_error(params_, PQerrorMessage(conn_)), true, false);
     return;
   }
+  // The server's SQLSTATE in connect errors (classify_connect_error); default after connecting.
+  PQsetErrorVerbosity(conn_, PQERRORS_VERBOSE);
   // libpq prints notices (and a FATAL that arrives while idle) on stderr by default; a library
-  // must not. Errors reach the caller as statuses instead.
+  // must not: they go to tenure's log. Errors reach the caller as statuses as well.
   PQsetNoticeProcessor(
-      conn_, [](void*, const char*) {}, nullptr);
-  state_ = State::connecting;
+      conn_,
+      [](void* arg, const char* msg) {
+        std::string text = msg ? msg : "";
+        while (!text.empty() && text.back() == '\n') text.pop_back();
+        log(LogLevel::info, "postgres",
+            "server notice from " + static_cast<PgConnection*>(arg)->params_.where + ": " + text);
+      },
+      this);
   connect_timer_.expires_after(params_.connect_timeout);
   connect_timer_.async_wait(
       [self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
@@ -347,6 +427,15 @@ void PgConnection::start_connect() {
         }
       });
   connect_step(PGRES_POLLING_WRITING);
+}
+
+void PgConnection::on_turn() {
+  if (closed_ || state_ != State::waiting) {
+    gate_->pass_turn();
+    return;
+  }
+  state_ = State::idle;
+  start_connect();
 }
 
 void PgConnection::update_socket(bool force) {
@@ -407,6 +496,8 @@ void PgConnection::connect_step(PostgresPollingStatusType st) {
 }
 
 void PgConnection::on_connected() {
+  PQsetErrorVerbosity(conn_, PQERRORS_DEFAULT);
+  gate_->on_connected(probe_);
   update_socket(true);
   if (PQsetnonblocking(conn_, 1) != 0) {
     teardown(make_error(Errc::internal, "libpq refused non-blocking mode"), true, false);
@@ -424,6 +515,10 @@ void PgConnection::run_setup(size_t i) {
   if (i >= checks + hooks_.setup.size() + prepares) {
     state_ = State::ready;
     connect_timer_.cancel();
+    note_connected("postgres", failures_ > 0);
+    log(failures_ > 0 ? LogLevel::warn : LogLevel::info, "postgres",
+        std::string(failures_ > 0 ? "reconnected to " : "connected to ") + params_.where +
+            (direct_ ? "" : " (through a connection pooler)"));
     failures_ = 0;
     arm_read();
     if (hooks_.on_connected) hooks_.on_connected();
@@ -620,6 +715,18 @@ void PgConnection::collect() {
 
 void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) {
   const bool was_ready = state_ == State::ready;
+  if (!closed_) {  // once per outage, not once per retry
+    log(was_ready || failures_ == 0 ? LogLevel::warn : LogLevel::debug, "postgres", why.message);
+    note_connection_lost("postgres", was_ready);
+  } else if (was_ready) {
+    note_connection_closed("postgres");
+  }
+  if (state_ == State::connecting) {  // an admitted attempt ended without a session
+    if (why.code == Errc::connection_limit)
+      gate_->on_refused(probe_, why);
+    else
+      gate_->on_failed(probe_);
+  }
   ++sock_gen_;
   ++conn_gen_;
   reading_ = writing_ = false;
@@ -658,7 +765,9 @@ void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) 
 void PgConnection::schedule_reconnect() {
   ++failures_;
   const int shift = failures_ < 5 ? failures_ : 5;
-  reconnect_timer_.expires_after(milliseconds(50 << shift));  // 100 ms .. 1.6 s
+  // 100 ms .. 1.6 s, or longer while the server refuses connections for its limit.
+  reconnect_timer_.expires_after(
+      std::max<asio::steady_timer::duration>(milliseconds(50 << shift), gate_->wait_left()));
   reconnect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
     if (ec || self->closed_ || self->state_ != State::idle) return;
     self->start_connect();

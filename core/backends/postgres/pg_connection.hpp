@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "postgres/pg_config.hpp"
+#include "postgres/pg_connect_gate.hpp"
 #include "tenure/errors.hpp"
 
 namespace tenure::backends::pg {
@@ -100,11 +101,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
 
  private:
   struct Pending;
-  enum class State { idle, connecting, setup, ready };
+  // waiting: for a connect turn from the gate (too many connects to this server under way).
+  enum class State { idle, waiting, connecting, setup, ready };
 
   void enqueue(std::shared_ptr<Pending> p);
   void kick();
   void start_connect();
+  void on_turn();  // the gate lets a waiting connect go
   void connect_step(PostgresPollingStatusType st);
   void on_connected();
   void run_setup(size_t i);
@@ -149,10 +152,17 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   asio::steady_timer connect_timer_;
   asio::steady_timer reconnect_timer_;
   int failures_ = 0;
+  // Shared with every connection to the same server, database and user: backoff while the
+  // server refuses connections for its connection limit.
+  std::shared_ptr<ConnectGate> gate_;
+  bool probe_ = false;  // the current attempt is the gate's probe
 };
 
-// Error classification, shared by the connection and the statements.
+// Error classification, shared by the connection and the statements. A connect error message is
+// libpq's, with verbosity PQERRORS_VERBOSE (so it carries the server's SQLSTATE).
 Status classify_connect_error(const ConnParams& p, const std::string& libpq_message);
+// The refusal for SQLSTATE 53300 (too many connections), naming the limit the server gave.
+Status connection_limit_error(const ConnParams& p, const std::string& server_message);
 Status classify_result_error(const ConnParams& p, const PGresult* r);
 
 }  // namespace tenure::backends::pg

@@ -172,15 +172,24 @@ LeaseSql lease_sql(const Names& n) {
   const std::string process_gone =
       "NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.application_name = "
       "l.holder_process)";
+  // The token: nextval runs only where the row is taken (the DO UPDATE SET runs only when its
+  // WHERE holds, the VALUES row's only for an election without a row), so a failed acquire
+  // spends no sequence value. Should the row vanish between the EXISTS and the insert (a manual
+  // DELETE), the insert carries token 0 and the outcome says "not acquired": 0 is never handed
+  // out, and the next acquire (the row is ours) takes a real token.
+  const std::string next = "nextval('" + n.q_seq + "')";
   s.acquire =
       "WITH up AS (INSERT INTO " + T +
       " AS l (election, holder, token, lease_duration_ms, acquired_at, "
       "renewed_at, expires_at, transitions, mode, holder_pid, server_started, holder_process) "
-      "VALUES ($1::text, $2::text, nextval('" +
-      n.q_seq + "'), $3::bigint, now(), now(), now() + " + dur +
+      "VALUES ($1::text, $2::text, CASE WHEN EXISTS (SELECT 1 FROM " +
+      T + " e WHERE e.election = $1::text) THEN 0 ELSE " + next +
+      " END, $3::bigint, now(), now(), now() + " + dur +
       ", 1, $4::text, pg_backend_pid(), pg_postmaster_start_time(), "
       "current_setting('application_name')) ON CONFLICT (election) DO UPDATE SET "
-      "holder = EXCLUDED.holder, token = EXCLUDED.token, lease_duration_ms = "
+      "holder = EXCLUDED.holder, token = " +
+      next +
+      ", lease_duration_ms = "
       "EXCLUDED.lease_duration_ms, "
       "acquired_at = now(), renewed_at = now(), expires_at = EXCLUDED.expires_at, "
       "transitions = l.transitions + CASE WHEN l.holder = EXCLUDED.holder THEN 0 ELSE 1 END, "
@@ -190,7 +199,7 @@ LeaseSql lease_sql(const Names& n) {
       "AND l.token = $7::bigint AND " +
       abandoned + " AND " + process_gone +
       ") RETURNING l.*) "
-      "SELECT true, " +
+      "SELECT up.token <> 0, " +
       rec("up") +
       ", false, false FROM up CROSS JOIN LATERAL (SELECT pg_notify($6::text, $1::text)) n "
       "UNION ALL SELECT false, " +

@@ -1,6 +1,8 @@
 #include "redis/resp_connection.hpp"
 
 #include "tenure/local_file.hpp"
+#include "tenure/log.hpp"
+#include "tenure/process_metrics.hpp"
 
 #include <hiredis/hiredis.h>
 
@@ -283,6 +285,7 @@ void RespConnection::send_now(const std::vector<std::string>& argv) {
 void RespConnection::shutdown() {
   asio::post(strand_, [self = shared_from_this()] {
     if (self->state_ == State::closed) return;
+    if (self->state_ == State::ready) note_connection_closed("redis");
     self->state_ = State::closed;
     ++self->gen_;
     self->close_socket();
@@ -371,7 +374,11 @@ void RespConnection::on_connected() {
                     "backend option tls_ca; if the server wants a client certificate, set tls_cert "
                     "and tls_key";
           if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
-            hint = "; the server closed the connection: is this a TLS port (rediss://) at all?";
+            hint =
+                self->answered_before_
+                    ? "; the server closed the connection it had answered on before (a "
+                      "restart, a proxy or a network fault)"
+                    : "; the server closed the connection: is this a TLS port (rediss://) at all?";
           self->fail(make_error(Errc::unreachable, "TLS handshake with Redis at " +
                                                        self->cfg_.display +
                                                        " failed: " + ec.message() + hint));
@@ -485,7 +492,16 @@ void RespConnection::handle_handshake_reply(Reply r) {
 
 void RespConnection::become_ready() {
   state_ = State::ready;
+  answered_before_ = true;
   backoff_ = milliseconds(0);
+  const char* kind = mode_ == Mode::subscriber ? "subscriber" : "command";
+  note_connected("redis", !last_error_.ok());
+  if (last_error_.ok())
+    log(LogLevel::info, "redis", std::string("connected to ") + cfg_.display + " (" + kind + ")");
+  else
+    log(LogLevel::warn, "redis",
+        std::string("reconnected to ") + cfg_.display + " (" + kind +
+            ") after: " + last_error_.message);
   last_error_ = Status{};
   if (mode_ == Mode::subscriber) {
     if (on_ready_) on_ready_();
@@ -550,7 +566,11 @@ void RespConnection::do_read() {
     if (ec) {
       const bool during_handshake = self->state_ != State::ready;
       std::string msg = "connection to Redis at " + self->cfg_.display + " lost: " + ec.message();
-      if (during_handshake)
+      if (during_handshake && self->answered_before_)
+        msg = "connection to Redis at " + self->cfg_.display +
+              " lost during the reconnect handshake (" + ec.message() +
+              "); it answered before, so the server is restarting or the network is failing";
+      else if (during_handshake)
         msg = "Redis at " + self->cfg_.display + " closed the connection during the handshake (" +
               ec.message() + "): is this a Redis port?" +
               (self->cfg_.tls ? "" : " If the server wants TLS, use rediss://");
@@ -608,6 +628,10 @@ void RespConnection::dispatch(Reply r) {
 
 void RespConnection::fail(Status st) {
   if (state_ == State::closed) return;
+  // Once per outage, not once per backoff step.
+  log(state_ == State::ready || backoff_.count() == 0 ? LogLevel::warn : LogLevel::debug, "redis",
+      st.message + "; reconnecting with backoff");
+  note_connection_lost("redis", state_ == State::ready);
   ++gen_;
   close_socket();
   last_error_ = st;
@@ -666,6 +690,13 @@ void RespConnection::on_tick() {
                                              " timed out after " +
                                              std::to_string(cfg_.connect_timeout.count()) +
                                              " ms; check the host, port and firewall"));
+    else if (answered_before_)
+      fail(
+          make_error(Errc::timeout, "the connection to Redis at " + cfg_.display +
+                                        " timed out: no answer to the reconnect handshake within " +
+                                        std::to_string(cfg_.connect_timeout.count()) +
+                                        " ms from a server that answered before (paused, "
+                                        "overloaded, or the network is dropping traffic)"));
     else
       fail(make_error(Errc::timeout,
                       "no answer to the Redis handshake from " + cfg_.display + " within " +

@@ -127,6 +127,9 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   Clock::time_point server_started_{};
   std::string run_id_;
   bool restart_seen_ = false;
+  // The server completed a handshake on this connection once: a later failure is a lost
+  // connection, never a sign of a wrong port or scheme.
+  bool answered_before_ = false;
 
   std::function<void(const Reply&)> on_push_;
   std::function<void()> on_ready_;

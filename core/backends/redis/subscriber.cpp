@@ -1,5 +1,7 @@
 #include "redis/subscriber.hpp"
 
+#include "tenure/log.hpp"
+
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -172,6 +174,9 @@ void Subscriber::notify_channel(const std::string& channel, const std::string& p
 void Subscriber::refuse_keyspace() {
   keyspace_active_ = false;
   if (keyspace_refused_.exchange(true)) return;
+  log(LogLevel::warn, "redis",
+      "keyspace notifications are off and CONFIG SET was refused: a crashed leader's expiry is "
+      "noticed by polling at retry_period, not at once (enable notify-keyspace-events Ex)");
   // The watcher lists belong to the subscriber connection's strand.
   asio::post(conn_->strand(), [self = shared_from_this()] { self->notify_all(kKeyspaceRefused); });
 }

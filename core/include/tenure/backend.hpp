@@ -38,6 +38,9 @@ struct Capabilities {
 struct AcquireOutcome {
   bool acquired = false;
   LeaseRecord record;  // acquired: ours, with the new token; else the current holder's
+  // Not acquired: when the backend knows the lease can change hands (the holder's lease expires),
+  // try again after at most this long rather than after the usual follower delay. Negative: none.
+  milliseconds retry_in{-1};
 };
 
 // Contract for every method: the completion runs later (never inline) on the session's executor,

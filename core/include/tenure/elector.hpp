@@ -15,6 +15,7 @@
 #include "tenure/ledger.hpp"
 #include "tenure/metrics.hpp"
 #include "tenure/options.hpp"
+#include "tenure/shared_queue.hpp"
 
 namespace tenure {
 
@@ -24,10 +25,11 @@ const char* role_name(Role r) noexcept;
 struct ElectorStatus {
   Role role = Role::stopped;
   bool is_leader = false;
-  uint64_t token = 0;                  // ours while leader, else the last observed leader's
-  std::string leader;                  // identity of the known leader, empty when none
-  int64_t ms_since_last_renewal = -1;  // leader only; -1 otherwise
-  LeaseRecord record;                  // the last lease record observed
+  uint64_t token = 0;                     // ours while leader, else the last observed leader's
+  std::string leader;                     // identity of the known leader, empty when none
+  int64_t ms_since_last_renewal = -1;     // leader only; -1 otherwise
+  int64_t ms_since_backend_contact = -1;  // since the backend last answered; -1 never
+  LeaseRecord record;                     // the last lease record observed
 };
 
 using EventCallback = std::function<void(const Event&)>;
@@ -50,6 +52,9 @@ class Elector {
 
   // Callback delivery (set before start). Without a callback, events queue for poll_event().
   Status set_callback(EventCallback cb);
+  // Poll delivery into a queue shared with other electors (set before start, instead of a
+  // callback); its events carry `source`. Destroying the elector drops its pending events there.
+  Status set_queue(std::shared_ptr<SharedEventQueue> queue, const void* source);
   Status start();
   // Releases the lease if leading (revoked(stopped)), then stops. Blocks up to stop_timeout, except
   // when called from this elector's own callback: then it starts the stop and returns at once.
@@ -89,12 +94,17 @@ class Elector {
 
   // True while the calling thread runs this elector's event callback.
   bool in_own_callback() const;
+  // bad_state, saying why, when the elector was inherited through fork() (inert in the child) or
+  // stopped by tenure::shutdown. Every other call checks it first; status() and metrics() do not,
+  // so check it before them.
+  Status usable() const;
 
  private:
   explicit Elector(std::shared_ptr<ElectorCore> core);
   void release_core();
   std::shared_ptr<ElectorCore> core_;
   std::atomic<int> lifecycle_{0};  // 0 new, 1 started, 2 stopped: an elector runs once
+  uint64_t fork_generation_;       // Runtime::fork_generation() at creation
 };
 
 }  // namespace tenure

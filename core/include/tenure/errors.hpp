@@ -29,6 +29,7 @@ enum class Errc : int {
   lost = 17,                // the lease is held by someone else (renew/release refused)
   no_event = 18,            // poll found no event within the timeout
   internal = 19,            // a bug in tenure: please report it
+  connection_limit = 20,    // the server refuses new connections: its connection limit is reached
 };
 
 const char* errc_name(Errc code) noexcept;  // "TENURE_E_BAD_URL", ...

@@ -22,10 +22,13 @@ struct MetricsSnapshot {
   uint64_t step_downs_stopped = 0;
   uint64_t renewals = 0;
   uint64_t renew_failures = 0;
-  std::array<uint64_t, kRenewBucketsUs.size()> renew_latency_buckets{};
+  std::array<uint64_t, kRenewBucketsUs.size()> renew_latency_buckets{};  // not cumulative
+  int64_t renew_latency_sum_us = 0;
   int64_t last_renew_slack_ms = -1;  // renew_deadline minus time since the previous renewal
   int64_t min_renew_slack_ms = -1;
   int64_t leaderless_ms = 0;  // total time this elector saw no leader (started, not stopped)
+  uint64_t transitions = 0;   // leadership changes of the election, from the lease record
+  int64_t ms_since_backend_contact = -1;  // since the backend last answered; -1 never
 
   std::string to_json() const;
 };
