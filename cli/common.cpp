@@ -13,13 +13,14 @@ namespace tenure::cli {
 
 const char* const kExitCodeHelp =
     "Exit codes:\n"
-    "  0    clean stop (run: after SIGTERM/SIGINT/SIGHUP), or the query succeeded\n"
+    "  0    clean stop (run, cron: after SIGTERM/SIGINT/SIGHUP), or the query succeeded\n"
     "  1    unexpected failure\n"
-    "  2    bad command line or bad input (URL, election name, identity, timing, directory)\n"
+    "  2    bad command line or bad input (URL, election name, identity, timing, directory,\n"
+    "       schedule, time zone, duration, job)\n"
     "  3    backend error before the first answer (credentials, permissions, configuration)\n"
-    "  4    status: no answer from the backend within --timeout\n"
+    "  4    status, runs: no answer within --timeout; once: not elected within --timeout\n"
     "  127  run: CMD could not be executed\n"
-    "  N    run --on-exit=exit: CMD's own exit status; 128+S when CMD died of signal S\n";
+    "  N    run --on-exit=exit, once: CMD's own exit status; 128+S when CMD died of signal S\n";
 
 void add_election_options(CLI::App& app, ElectionArgs& a, bool candidate) {
   app.add_option("--backend,-b", a.backend,

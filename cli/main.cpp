@@ -33,7 +33,19 @@ const char* const kRunFooter =
     "  restart  start CMD again after --restart-delay, keeping leadership\n"
     "  release  release leadership (stay a candidate); CMD starts again on the next election\n";
 
-const char* const kSubcommands[] = {"run", "status", "watch"};
+const char* const kCronFooter =
+    "Everything after '--' is CMD and its arguments. Run the same command line on every\n"
+    "replica: only the leader runs CMD, once per fire time, recorded in the backend's run-once\n"
+    "ledger under the key JOB@FIRE-TIME-IN-UTC (see 'tenure runs'). CMD's environment adds:\n"
+    "  TENURE_FIRE_TIME  the fire time, UTC, e.g. 2026-03-29T00:00:00Z\n"
+    "  TENURE_TOKEN      the fencing token the run was claimed under\n"
+    "  TENURE_JOB, TENURE_JOB_KEY, TENURE_ELECTION, TENURE_IDENTITY\n"
+    "CMD's exit status is recorded (0: finished, else failed). Leadership lost: CMD gets SIGTERM,\n"
+    "SIGKILL after --grace; the next leader sees the unfinished run and applies --on-unfinished.\n"
+    "Schedules: 5 cron fields (minute hour day-of-month month day-of-week), 6 with seconds first,\n"
+    "@yearly @monthly @weekly @daily @hourly, or @every DURATION (90s, 5m, 1h30m).\n";
+
+const char* const kSubcommands[] = {"run", "status", "watch", "cron", "once", "runs"};
 
 bool is_subcommand(const std::string& a) {
   for (const char* s : kSubcommands)
@@ -129,6 +141,67 @@ int main(int argc, char** argv) {
                   "JSON lines: election, holder (null when none), token, time, time_unix_ms");
   watch->footer(kExitCodeHelp);
 
+  CronArgs cron_args;
+  auto* cron = app.add_subcommand(
+      "cron", "Run CMD at the fire times of a schedule, only on the leader, once per fire time");
+  add_election_options(*cron, cron_args.election, true);
+  cron->add_option("--schedule,-s", cron_args.schedule,
+                   "Cron expression ('0 2 * * *'), @daily-style name or '@every 5m'")
+      ->required();
+  cron->add_option("--tz", cron_args.tz, "IANA time zone of the cron fields (default UTC)");
+  cron->add_option("--job", cron_args.job,
+                   "Job name in the ledger keys (default: the election name)");
+  cron->add_option("--catch-up", cron_args.catch_up,
+                   "Missed fire times: none (only within --misfire-threshold), latest (the "
+                   "newest within the window; default), all (each within the window)")
+      ->check(CLI::IsMember({"none", "latest", "all"}));
+  cron->add_option("--catch-up-window", cron_args.catch_up_window,
+                   "How far back a new leader looks for missed fire times (default 1h)");
+  cron->add_option("--catch-up-max", cron_args.catch_up_max,
+                   "At most this many catch-up runs with --catch-up all (default 100)");
+  cron->add_option("--misfire-threshold", cron_args.misfire_threshold,
+                   "How late a run may start with --catch-up none (default 1m)");
+  cron->add_option("--on-unfinished", cron_args.on_unfinished,
+                   "A run an old leader started and never finished: retry (default) or skip")
+      ->check(CLI::IsMember({"retry", "skip"}));
+  cron->add_option("--grace", cron_args.grace_ms,
+                   "Milliseconds between SIGTERM and SIGKILL when CMD must stop (default 5000)");
+  cron->add_flag("--quiet,-q", cron_args.quiet, "Log only errors to stderr");
+  cron->footer(std::string(kCronFooter) + "\n" + kExitCodeHelp);
+
+  OnceArgs once_args;
+  auto* once = app.add_subcommand(
+      "once", "Run CMD at most once per --job key across all replicas and leaders");
+  add_election_options(*once, once_args.election, true);
+  once->add_option("--job", once_args.job, "The run's key in the ledger, e.g. migrate-v42")
+      ->required();
+  once->add_option("--on-unfinished", once_args.on_unfinished,
+                   "A run an old leader started and never finished: retry (default) or skip")
+      ->check(CLI::IsMember({"retry", "skip"}));
+  once->add_option("--grace", once_args.grace_ms,
+                   "Milliseconds between SIGTERM and SIGKILL when CMD must stop (default 5000)");
+  once->add_option("--timeout", once_args.timeout_ms,
+                   "Give up (exit 4) when not elected within this many ms (default: wait)");
+  once->add_flag("--quiet,-q", once_args.quiet, "Log only errors to stderr");
+  once->footer(
+      std::string("Exit status: CMD's when it ran here; 0 when the key was already run (or, with\n"
+                  "--on-unfinished skip, abandoned) by another leader.\n\n") +
+      kExitCodeHelp);
+
+  RunsArgs runs_args;
+  auto* runs = app.add_subcommand("runs", "List the election's run-once ledger");
+  add_election_options(*runs, runs_args.election, false);
+  runs->add_option("--job", runs_args.job, "Only keys that start with this prefix");
+  runs->add_flag("--json", runs_args.json,
+                 "JSON lines: key, job, fire_time, status, leader, token, started_at, "
+                 "finished_at, detail");
+  runs->add_option("--limit", runs_args.limit, "The last N keys (default 1000)");
+  runs->add_option("--timeout", runs_args.timeout_ms,
+                   "Milliseconds to wait for the backend's answer (default 5000)");
+  runs->footer(std::string("Status: finished, failed, running (started by the current leader) or\n"
+                           "abandoned (started by a leader that is gone and never finished).\n\n") +
+               kExitCodeHelp);
+
   try {
     app.parse(static_cast<int>(args.size()), args.data());
   } catch (const CLI::CallForHelp& e) {
@@ -163,12 +236,28 @@ int main(int argc, char** argv) {
       }
       return run_command(run_args);
     }
+    if (*cron || *once) {
+      const std::string sub = *cron ? "cron" : "once";
+      if (!has_separator) {
+        print_error(sub, "no command given: put it after '--', e.g. tenure " + sub +
+                             " -b file:///tmp/t -e job ... -- ./job.sh");
+        return kExitUsage;
+      }
+      if (*cron) {
+        cron_args.command = std::move(command);
+        return cron_command(cron_args);
+      }
+      once_args.command = std::move(command);
+      return once_command(once_args);
+    }
     if (has_separator) {
-      print_error(subcommand_in(argc, argv), "unexpected '--': only 'tenure run' takes a command");
+      print_error(subcommand_in(argc, argv),
+                  "unexpected '--': only 'tenure run', 'cron' and 'once' take a command");
       return kExitUsage;
     }
     if (*status) return status_command(status_args);
     if (*watch) return watch_command(watch_args);
+    if (*runs) return runs_command(runs_args);
   } catch (const std::exception& e) {
     print_error(subcommand_in(argc, argv), std::string("unexpected failure: ") + e.what());
     return kExitFailure;

@@ -17,6 +17,11 @@ using tenure::capi::guarded;
 using tenure::capi::invalid;
 using tenure::capi::write_err;
 
+// The C++ elector behind a handle, for the C ABI's other files (schedules). Not exported.
+namespace tenure::capi {
+tenure::Elector* elector_of(tenure_elector* e) { return e ? e->elector.get() : nullptr; }
+}  // namespace tenure::capi
+
 namespace {
 
 static_assert(static_cast<int>(Errc::internal) == TENURE_E_INTERNAL, "enum drift");

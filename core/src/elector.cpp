@@ -293,6 +293,18 @@ Result<RunRecord> Elector::read_run(const std::string& job_key) {
   return wait_for(f, core_->opts.timing.renew_deadline, "reading the ledger");
 }
 
+Result<std::vector<RunRecord>> Elector::list_runs(const std::string& prefix, size_t limit) {
+  if (auto s = validate_job_prefix(prefix); !s.ok()) return s;
+  if (limit == 0 || limit > 100000)
+    return make_error(Errc::invalid_argument, "the list limit must be 1 to 100000");
+  if (!core_->runtime) return make_error(Errc::bad_state, "list_runs needs the shared runtime");
+  if (Runtime::on_io_thread())
+    return make_error(Errc::bad_state, "list_runs must not be called on tenure's I/O thread");
+  auto [f, cb] = make_waiter<std::vector<RunRecord>>();
+  core_->ledger_list(prefix, limit, std::move(cb));
+  return wait_for(f, core_->opts.timing.renew_deadline, "listing the ledger");
+}
+
 int64_t live_elector_count() {
   std::lock_guard lock(g_live_mu);
   return static_cast<int64_t>(g_live.size());

@@ -634,4 +634,16 @@ void ElectorCore::ledger_read(const std::string& key, Completion<RunRecord> done
   });
 }
 
+void ElectorCore::ledger_list(const std::string& prefix, size_t limit,
+                              Completion<std::vector<RunRecord>> done) {
+  exec->post([self = shared_from_this(), prefix, limit, done = std::move(done)]() mutable {
+    Ledger* ledger = self->backend ? self->backend->ledger() : nullptr;
+    if (!ledger || self->stopped_) {
+      done(make_error(Errc::bad_state, "no ledger available (backend without one, or stopped)"));
+      return;
+    }
+    ledger->list(prefix, limit, std::move(done));
+  });
+}
+
 }  // namespace tenure

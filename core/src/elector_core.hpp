@@ -41,6 +41,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void ledger_finish(const std::string& key, uint64_t token, bool ok, const std::string& detail,
                      Completion<RunRecord> done);
   void ledger_read(const std::string& key, Completion<RunRecord> done);
+  void ledger_list(const std::string& prefix, size_t limit,
+                   Completion<std::vector<RunRecord>> done);
 
  private:
   // --- strand state machine ---

@@ -1,5 +1,6 @@
 #include "tenure/ledger.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 
@@ -55,6 +56,20 @@ Status validate_job_key(const std::string& key) {
                         "the job key '" + key + "' contains an illegal character (code " +
                             std::to_string(c) + "); use letters, digits and . _ - : @ /");
   return {};
+}
+
+Status validate_job_prefix(const std::string& prefix) {
+  if (prefix.empty()) return {};
+  auto s = validate_job_key(prefix);
+  if (!s.ok()) s.message = "job prefix: " + s.message;
+  return s;
+}
+
+void keep_last(std::vector<RunRecord>& records, size_t limit) {
+  std::sort(records.begin(), records.end(),
+            [](const RunRecord& a, const RunRecord& b) { return a.job_key < b.job_key; });
+  if (records.size() > limit)
+    records.erase(records.begin(), records.end() - static_cast<std::ptrdiff_t>(limit));
 }
 
 }  // namespace tenure

@@ -278,6 +278,55 @@ TEST_P(BackendContract, RunOnceNeverRunsTwice) {
   EXPECT_EQ(runs, 2);
 }
 
+TEST_P(BackendContract, LedgerListsRecordsByPrefix) {
+  auto election = unique_name("list");
+  auto a = make(election, "list-a");
+  EventLog la;
+  a->set_callback(la.callback());
+  ASSERT_TRUE(a->start().ok());
+  ASSERT_TRUE(la.wait_type(EventType::elected, 10s));
+  if (!a->capabilities().ledger) GTEST_SKIP() << "backend has no ledger";
+  auto empty = a->list_runs("job@");
+  ASSERT_TRUE(empty.ok()) << empty.status.message;
+  EXPECT_TRUE(empty.value.empty());
+  auto ok = [](uint64_t, std::string& d) {
+    d = "done";
+    return true;
+  };
+  // Keys with characters that are special in globs and LIKE patterns would be refused as keys;
+  // '_' and '-' are legal and must be matched literally.
+  for (const char* k : {"job@2026-01-10T02:00:00Z", "job@2026-01-10T01:00:00Z",
+                        "job@2026-01-11T01:00:00Z", "jobx@2026-01-10T01:00:00Z", "jo_@1", "other"})
+    ASSERT_TRUE(a->run_once(k, UnfinishedPolicy::retry, ok).ok()) << k;
+  auto all = a->list_runs("job@");
+  ASSERT_TRUE(all.ok()) << all.status.message;
+  ASSERT_EQ(all.value.size(), 3u);
+  EXPECT_EQ(all.value[0].job_key, "job@2026-01-10T01:00:00Z");
+  EXPECT_EQ(all.value[2].job_key, "job@2026-01-11T01:00:00Z");
+  EXPECT_EQ(all.value[0].status, RunStatus::finished);
+  EXPECT_EQ(all.value[0].holder, "list-a");
+  EXPECT_EQ(all.value[0].detail, "done");
+  EXPECT_GT(all.value[0].token, 0u);
+  auto last = a->list_runs("job@", 2);
+  ASSERT_TRUE(last.ok());
+  ASSERT_EQ(last.value.size(), 2u);
+  EXPECT_EQ(last.value[0].job_key, "job@2026-01-10T02:00:00Z");
+  auto every = a->list_runs("");
+  ASSERT_TRUE(every.ok());
+  EXPECT_EQ(every.value.size(), 6u);
+  auto under = a->list_runs("jo_");
+  ASSERT_TRUE(under.ok());
+  ASSERT_EQ(under.value.size(), 1u);
+  EXPECT_EQ(under.value[0].job_key, "jo_@1");
+  EXPECT_FALSE(a->list_runs("bad key").ok());
+  // Anyone may list: an observer too.
+  auto o = make(election, "list-o", true);
+  ASSERT_TRUE(o->start().ok());
+  auto seen = o->list_runs("job@");
+  ASSERT_TRUE(seen.ok()) << seen.status.message;
+  EXPECT_EQ(seen.value.size(), 3u);
+}
+
 TEST_P(BackendContract, ServerRestartNeverTwoLeaders) {
   if (!GetParam().restart_server) GTEST_SKIP() << "no restart hook: the server is in-process";
   auto election = unique_name("restart");

@@ -496,6 +496,73 @@ TENURE_API tenure_err tenure_metrics_prometheus(char** out, char* errbuf, size_t
  */
 TENURE_API tenure_err tenure_metrics_json(char** out, char* errbuf, size_t errlen);
 
+/* ---- schedules: leader-only jobs keyed by fire time ----
+ *
+ * A schedule runs a job at the fire times of a cron expression or an interval, only while its
+ * elector leads, each fire time at most once across all replicas and leaders: every fire time
+ * goes through the run-once ledger under the key "<job>@<fire time in UTC>", e.g.
+ * "nightly@2026-03-29T00:00:00Z". Run the same schedule on every replica. */
+
+typedef struct tenure_schedule tenure_schedule;
+
+/*
+ * Called on the schedule's own thread (never tenure's I/O or event thread), one fire time at a
+ * time. fire_unix_s: the fire time (seconds since the Unix epoch); key: its ledger key; token:
+ * the fencing token the run was claimed under. Return 0 for success; write an optional short
+ * detail (no secrets) into detail. A job that runs on after leadership is lost is fenced: stop
+ * it on REVOKED.
+ */
+typedef int (*tenure_scheduled_fn)(const char* job, int64_t fire_unix_s, const char* key,
+                                   uint64_t token, char* detail, size_t detail_len, void* opaque);
+/* One line per decision (ran, skipped, abandoned, an error), on the schedule's thread. */
+typedef void (*tenure_schedule_log_fn)(const char* line, void* opaque);
+
+/*
+ * spec: "30 2 * * *" (5 fields), "0 0/5 * * * *" (6: seconds first), "@hourly", "@daily", ...,
+ * or "@every 90s". tz: an IANA zone ("Europe/Berlin"); NULL or "" for UTC. job: 1 to 150 of
+ * [A-Za-z0-9._-]. The elector must outlive the schedule. *out owned by the caller:
+ * tenure_schedule_destroy. A bad field is named with its allowed range in errbuf.
+ */
+TENURE_API tenure_err tenure_schedule_new(tenure_schedule** out, tenure_elector* elector,
+                                          const char* job, const char* spec, const char* tz,
+                                          char* errbuf, size_t errlen);
+/*
+ * Before start. Keys: "catch_up" none|latest|all (default latest), "catch_up_window" a
+ * duration like "1h" (default 1h), "catch_up_max" 1..10000 (default 100, bounds "all"),
+ * "misfire_threshold" a duration (default 1m; with catch_up none, a fire time later than this
+ * is skipped), "on_unfinished" retry|skip (default retry: a run an old leader started and never
+ * finished is run again).
+ */
+TENURE_API tenure_err tenure_schedule_set(tenure_schedule* s, const char* key, const char* value,
+                                          char* errbuf, size_t errlen);
+TENURE_API tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn,
+                                              void* opaque);
+/* Starts the schedule's thread. fn and opaque must stay valid until destroy. */
+TENURE_API tenure_err tenure_schedule_start(tenure_schedule* s, tenure_scheduled_fn fn,
+                                            void* opaque, char* errbuf, size_t errlen);
+/* Plans again at once: call it on ELECTED so a new leader does not wait up to a second. */
+TENURE_API tenure_err tenure_schedule_wake(tenure_schedule* s);
+/* Stops the thread, waiting for a running job to return; frees. Not from inside fn. */
+TENURE_API void tenure_schedule_destroy(tenure_schedule* s);
+
+/* The first fire time strictly after after_unix_s (no elector needed). TENURE_E_INVALID_ARGUMENT
+ * for a bad spec or zone; TENURE_E_BAD_STATE when it never fires within ten years. */
+TENURE_API tenure_err tenure_schedule_next_fire(int64_t* out_unix_s, const char* spec,
+                                                const char* tz, int64_t after_unix_s, char* errbuf,
+                                                size_t errlen);
+/* The ledger key of one fire time, "<job>@<UTC time>"; *out owned by the caller: tenure_free. */
+TENURE_API tenure_err tenure_fire_key(char** out, const char* job, int64_t fire_unix_s,
+                                      char* errbuf, size_t errlen);
+/*
+ * The ledger's records whose key starts with prefix (NULL or "": all), as a JSON array in key
+ * order, the last `limit` (1..100000) when more match. Each object: job_key, status (started,
+ * finished, failed), token, holder, started_unix_ms, finished_unix_ms, detail. Any elector may
+ * list, leader or not. Blocks. *out owned by the caller: tenure_free.
+ */
+TENURE_API tenure_err tenure_elector_list_runs_json(char** out, tenure_elector* elector,
+                                                    const char* prefix, size_t limit, char* errbuf,
+                                                    size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

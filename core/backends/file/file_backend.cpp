@@ -341,6 +341,27 @@ class FileSession : public BackendSession, public Ledger {
         std::move(done));
   }
 
+  void list(const std::string& prefix, size_t limit,
+            Completion<std::vector<RunRecord>> done) override {
+    run<std::vector<RunRecord>>(
+        [=, this]() -> Result<std::vector<RunRecord>> {
+          if (auto st = validate_job_prefix(prefix); !st.ok()) return st;
+          // File names encode keys character by character, so a key's prefix is a name prefix.
+          auto names = file::list_run_files(runs_dir_, file::encode_file_name(prefix));
+          if (!names.ok()) return names.status;
+          std::vector<RunRecord> out;
+          for (const auto& name : names.value) {
+            auto rec = file::read_run(runs_dir_ + "/" + name);
+            if (!rec.ok()) return rec.status;
+            if (rec.value && rec.value->job_key.compare(0, prefix.size(), prefix) == 0)
+              out.push_back(*rec.value);
+          }
+          keep_last(out, limit);
+          return out;
+        },
+        std::move(done));
+  }
+
  private:
   // File work that throws (out of memory, a bug) completes with an error instead of never.
   template <class T>

@@ -1,5 +1,6 @@
 #include "file_store.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -310,6 +311,24 @@ Status ensure_writable_dir(const std::string& dir) {
         Errc::permission_denied,
         "the directory " + dir + " is not writable by this process: " + errno_text(errno));
   return {};
+}
+
+Result<std::vector<std::string>> list_run_files(const std::string& dir,
+                                                const std::string& name_prefix) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) {
+    if (errno == ENOENT) return out;  // no run recorded yet
+    return make_error(Errc::backend, "cannot list " + dir + ": " + errno_text(errno));
+  }
+  while (struct dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0 &&
+        name.compare(0, name_prefix.size(), name_prefix) == 0)
+      out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
 }
 
 }  // namespace tenure::backends::file

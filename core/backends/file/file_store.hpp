@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tenure/backend.hpp"
 #include "tenure/ledger.hpp"
@@ -38,6 +39,9 @@ Status write_run(const std::string& path, const RunRecord& run);
 Status write_atomic(const std::string& path, const std::string& data);
 // A file name for a job key: anything outside [A-Za-z0-9._-] is %XX-encoded.
 std::string encode_file_name(const std::string& key);
+// The names of DIR's run records ("*.json") that start with name_prefix; none if DIR is missing.
+Result<std::vector<std::string>> list_run_files(const std::string& dir,
+                                                const std::string& name_prefix);
 // errno text plus a hint for the usual causes.
 std::string errno_text(int err);
 // Creates dir (and parents) if missing; checks that we may create files in it.

@@ -198,6 +198,21 @@ class MemorySession : public BackendSession, public Ledger {
         std::move(done));
   }
 
+  void list(const std::string& prefix, size_t limit,
+            Completion<std::vector<RunRecord>> done) override {
+    run(
+        [prefix, limit](ElectionState& s, Clock::time_point) -> Result<std::vector<RunRecord>> {
+          if (auto st = validate_job_prefix(prefix); !st.ok()) return st;
+          std::vector<RunRecord> out;
+          for (auto it = s.runs.lower_bound(prefix);
+               it != s.runs.end() && it->first.compare(0, prefix.size(), prefix) == 0; ++it)
+            out.push_back(it->second);
+          keep_last(out, limit);
+          return out;
+        },
+        std::move(done));
+  }
+
  private:
   Status fenced(const ElectionState& s, Clock::time_point now, uint64_t token) const {
     if (!live(s, now) || s.holder != identity_ || s.token != token)

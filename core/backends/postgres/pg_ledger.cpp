@@ -100,4 +100,25 @@ void PgLedger::read(const std::string& job_key, Completion<RunRecord> done) {
       });
 }
 
+void PgLedger::list(const std::string& prefix, size_t limit,
+                    Completion<std::vector<RunRecord>> done) {
+  if (Status s = validate_job_prefix(prefix); !s.ok())
+    return fail_later<std::vector<RunRecord>>(sc_, std::move(done), s);
+  auto sc = sc_;
+  std::vector<Param> params{sc_->election, prefix, std::to_string(limit)};
+  sc_->when_clear(
+      [sc, sql = sql_.list, params = std::move(params), limit, done = std::move(done)]() mutable {
+        sc->run_ready(
+            sql, std::move(params),
+            [limit, done = std::move(done)](Result<PgResult> r) {
+              if (!r.ok()) return done(r.status);
+              std::vector<RunRecord> out;
+              for (int i = 0; i < r.value.rows(); ++i) out.push_back(parse_run(r.value, i, 0));
+              keep_last(out, limit);
+              done(std::move(out));
+            },
+            sc);
+      });
+}
+
 }  // namespace tenure::backends::pg

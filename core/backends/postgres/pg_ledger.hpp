@@ -19,6 +19,8 @@ class PgLedger final : public Ledger {
   void finish(const std::string& job_key, uint64_t token, bool success, const std::string& detail,
               Completion<RunRecord> done) override;
   void read(const std::string& job_key, Completion<RunRecord> done) override;
+  void list(const std::string& prefix, size_t limit,
+            Completion<std::vector<RunRecord>> done) override;
 
  private:
   std::shared_ptr<SessionCtx> sc_;

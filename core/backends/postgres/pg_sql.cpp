@@ -301,6 +301,10 @@ LedgerSql ledger_sql(const Names& n) {
       runrec("x") + " FROM (SELECT 1) one LEFT JOIN x ON true";
   s.read = "SELECT " + runrec("r") + " FROM " + R +
            " r WHERE r.election = $1::text AND r.job_key = $2::text";
+  // COLLATE "C": byte order, as the other backends list (a locale collation may ignore '-').
+  s.list = "SELECT " + runrec("r") + " FROM " + R +
+           " r WHERE r.election = $1::text AND left(r.job_key, length($2::text)) = $2::text "
+           "ORDER BY r.job_key COLLATE \"C\" DESC LIMIT $3::bigint";
   return s;
 }
 

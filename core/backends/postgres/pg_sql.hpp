@@ -49,6 +49,7 @@ struct LedgerSql {
   std::string claim;   // $1 election $2 job $3 token $4 holder $5 retry_started
   std::string finish;  // $1 election $2 job $3 token $4 success $5 detail
   std::string read;    // $1 election $2 job
+  std::string list;    // $1 election $2 key prefix $3 limit: the last $3 keys in byte order
 };
 LedgerSql ledger_sql(const Names& n);
 RunRecord parse_run(const PgResult& r, int row, int offset);

@@ -1,6 +1,7 @@
 // The run-once ledger on Redis: one hash per job key (status, token, holder, started, finished,
 // detail) under PREFIX{election}:run:, changed only by scripts that compare the caller's fencing
 // token with the election's token counter.
+#include <algorithm>
 #include <cstdlib>
 
 #include "redis/redis_session.hpp"
@@ -147,7 +148,101 @@ class RedisLedger final : public Ledger {
         });
   }
 
+  // SCAN for the job hashes under the prefix (the keyspace is walked, in batches, without
+  // blocking the server), then HGETALL each. Records are few per job and listing is rare.
+  void list(const std::string& prefix, size_t limit,
+            Completion<std::vector<RunRecord>> done) override {
+    auto core = core_;
+    if (auto st = validate_job_prefix(prefix); !st.ok()) {
+      core->post([done, st] { done(st); });
+      return;
+    }
+    if (!core->shared) {
+      core->post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
+      return;
+    }
+    auto state = std::make_shared<ListState>();
+    state->pattern = glob_escape(core->keys.job_prefix + prefix) + "*";
+    state->limit = limit;
+    state->done = std::move(done);
+    scan_step(core, state);
+  }
+
  private:
+  struct ListState {
+    std::string pattern;
+    size_t limit = 0;
+    std::string cursor = "0";
+    std::vector<std::string> keys;
+    std::vector<RunRecord> records;
+    size_t pending = 0;
+    bool failed = false;
+    Completion<std::vector<RunRecord>> done;
+  };
+
+  static std::string glob_escape(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+      if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    return out;
+  }
+
+  static void scan_step(const std::shared_ptr<SessionCore>& core,
+                        const std::shared_ptr<ListState>& st) {
+    std::weak_ptr<SessionCore> weak = core;
+    core->shared->cmd->command(
+        {"SCAN", st->cursor, "MATCH", st->pattern, "COUNT", "1000"}, [weak, st](Result<Reply> r) {
+          auto core = weak.lock();
+          if (!core) return;
+          core->post([core, st, r] {
+            if (!r.ok()) return st->done(r.status);
+            const Reply& rep = r.value;
+            if (rep.is_error() || rep.type != Reply::Type::array || rep.elements.size() != 2)
+              return st->done(reply_error(rep, core->settings, "listing the ledger (SCAN)"));
+            for (const Reply& k : rep.elements[1].elements) st->keys.push_back(k.str);
+            st->cursor = rep.elements[0].as_string();
+            if (st->cursor != "0" && !st->cursor.empty()) return scan_step(core, st);
+            read_all(core, st);
+          });
+        });
+  }
+
+  static void read_all(const std::shared_ptr<SessionCore>& core,
+                       const std::shared_ptr<ListState>& st) {
+    // Keys sort like job keys (same prefix): keep the last `limit` before reading them.
+    std::sort(st->keys.begin(), st->keys.end());
+    st->keys.erase(std::unique(st->keys.begin(), st->keys.end()), st->keys.end());
+    if (st->keys.size() > st->limit)
+      st->keys.erase(st->keys.begin(), st->keys.end() - static_cast<std::ptrdiff_t>(st->limit));
+    st->pending = st->keys.size();
+    if (st->pending == 0) return st->done(std::vector<RunRecord>{});
+    std::weak_ptr<SessionCore> weak = core;
+    const size_t skip = core->keys.job_prefix.size();
+    for (const std::string& key : st->keys) {
+      core->shared->cmd->command({"HGETALL", key}, [weak, st, key, skip](Result<Reply> r) {
+        auto core = weak.lock();
+        if (!core) return;
+        core->post([core, st, key, skip, r] {
+          if (st->failed) return;
+          if (!r.ok() || r.value.is_error() || r.value.type != Reply::Type::array) {
+            st->failed = true;
+            return st->done(
+                r.ok() ? reply_error(r.value, core->settings, "reading ledger record " + key)
+                       : r.status);
+          }
+          if (!r.value.elements.empty())  // gone since the scan: skip it
+            st->records.push_back(record_from(key.substr(skip), r.value));
+          if (--st->pending == 0) {
+            keep_last(st->records, st->limit);
+            st->done(std::move(st->records));
+          }
+        });
+      });
+    }
+  }
+
   std::shared_ptr<SessionCore> core_;
 };
 

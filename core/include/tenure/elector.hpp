@@ -88,6 +88,9 @@ class Elector {
       const std::string& job_key, UnfinishedPolicy policy,
       const std::function<bool(uint64_t token, std::string& detail)>& fn);
   Result<RunRecord> read_run(const std::string& job_key);
+  // The ledger's records whose key starts with prefix (empty: all), in key order, the last
+  // `limit` (1 to 100000) when more match. Works for observers and candidates too.
+  Result<std::vector<RunRecord>> list_runs(const std::string& prefix, size_t limit = 1000);
 
   // True while the calling thread runs this elector's event callback.
   bool in_own_callback() const;

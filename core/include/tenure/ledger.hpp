@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "tenure/errors.hpp"
 
@@ -48,9 +49,18 @@ class Ledger {
   virtual void finish(const std::string& job_key, uint64_t token, bool success,
                       const std::string& detail, Completion<RunRecord> done) = 0;
   virtual void read(const std::string& job_key, Completion<RunRecord> done) = 0;
+  // The records whose job key starts with `prefix` (empty: every record of the election), in
+  // byte order of the key; when more match than `limit`, the last `limit` of them (for a
+  // schedule's keys "<job>@<UTC time>", the newest fire times). Anyone may list, leader or not.
+  virtual void list(const std::string& prefix, size_t limit,
+                    Completion<std::vector<RunRecord>> done) = 0;
 };
 
 Status validate_job_key(const std::string& key);
+// A prefix of job keys: empty, or up to 200 characters of the job key alphabet.
+Status validate_job_prefix(const std::string& prefix);
+// Sorts by key and keeps the last `limit` records: what every list() returns.
+void keep_last(std::vector<RunRecord>& records, size_t limit);
 
 // The claim rule every ledger applies atomically: may a run under `token` start, given the
 // record found (status none when there is none)? Backends that decide in C++ call this; those
