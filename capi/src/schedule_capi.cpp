@@ -131,9 +131,13 @@ tenure_err tenure_schedule_set(tenure_schedule* s, const char* key, const char* 
   });
 }
 
-tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn, void* opaque) {
-  if (!s) return TENURE_E_INVALID_ARGUMENT;
-  if (s->scheduler) return TENURE_E_BAD_STATE;
+tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn, void* opaque,
+                                   char* errbuf, size_t errlen) {
+  if (!s) return null_arg("schedule", errbuf, errlen);
+  if (s->scheduler)
+    return fail(
+        tenure::make_error(Errc::bad_state, "set the schedule's log before tenure_schedule_start"),
+        errbuf, errlen);
   s->log_fn = fn;
   s->log_opaque = opaque;
   return TENURE_OK;
@@ -166,10 +170,12 @@ tenure_err tenure_schedule_start(tenure_schedule* s, tenure_scheduled_fn fn, voi
   });
 }
 
-tenure_err tenure_schedule_wake(tenure_schedule* s) {
-  if (!s) return TENURE_E_INVALID_ARGUMENT;
-  if (s->scheduler) s->scheduler->wake();
-  return TENURE_OK;
+tenure_err tenure_schedule_wake(tenure_schedule* s, char* errbuf, size_t errlen) {
+  if (!s) return null_arg("schedule", errbuf, errlen);
+  return guarded(errbuf, errlen, [&] {
+    if (s->scheduler) s->scheduler->wake();
+    return TENURE_OK;
+  });
 }
 
 void tenure_schedule_destroy(tenure_schedule* s) {

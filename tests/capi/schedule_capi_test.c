@@ -54,6 +54,12 @@ static void test_helpers(void) {
 
 static atomic_int runs;
 static atomic_llong last_fire;
+static atomic_int log_lines;
+static void on_log(const char* line, void* opaque) {
+  (void)line;
+  (void)opaque;
+  atomic_fetch_add(&log_lines, 1);
+}
 static int job(const char* name, int64_t fire, const char* key, uint64_t token, char* detail,
                size_t len, void* opaque) {
   (void)opaque;
@@ -89,9 +95,18 @@ static void test_schedule_runs(const char* dir) {
         "unknown key");
   CHECK(tenure_schedule_set(s, "catch_up", "latest", err, sizeof err) == TENURE_OK, "%s", err);
   CHECK(tenure_schedule_set(s, "on_unfinished", "skip", err, sizeof err) == TENURE_OK, "%s", err);
+  CHECK(tenure_schedule_set_log(s, on_log, NULL, err, sizeof err) == TENURE_OK, "%s", err);
   CHECK(tenure_schedule_start(s, job, NULL, err, sizeof err) == TENURE_OK, "start: %s", err);
+  CHECK(tenure_schedule_set_log(s, on_log, NULL, err, sizeof err) == TENURE_E_BAD_STATE &&
+            strstr(err, "before tenure_schedule_start") != NULL,
+        "set_log after start: %s", err);
+  CHECK(tenure_schedule_wake(s, err, sizeof err) == TENURE_OK, "wake: %s", err);
+  CHECK(tenure_schedule_wake(NULL, err, sizeof err) == TENURE_E_INVALID_ARGUMENT &&
+            strstr(err, "schedule is NULL") != NULL,
+        "wake(NULL): %s", err);
   for (int i = 0; i < 500 && atomic_load(&runs) < 2; ++i) sleep_ms(10);
   CHECK(atomic_load(&runs) >= 2, "runs %d", atomic_load(&runs));
+  CHECK(atomic_load(&log_lines) >= 1, "the schedule logged its runs");
   tenure_schedule_destroy(s);
 
   char* json = NULL;

@@ -535,13 +535,14 @@ TENURE_API tenure_err tenure_schedule_new(tenure_schedule** out, tenure_elector*
  */
 TENURE_API tenure_err tenure_schedule_set(tenure_schedule* s, const char* key, const char* value,
                                           char* errbuf, size_t errlen);
+/* Before start. fn may be NULL (no log). */
 TENURE_API tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn,
-                                              void* opaque);
+                                              void* opaque, char* errbuf, size_t errlen);
 /* Starts the schedule's thread. fn and opaque must stay valid until destroy. */
 TENURE_API tenure_err tenure_schedule_start(tenure_schedule* s, tenure_scheduled_fn fn,
                                             void* opaque, char* errbuf, size_t errlen);
 /* Plans again at once: call it on ELECTED so a new leader does not wait up to a second. */
-TENURE_API tenure_err tenure_schedule_wake(tenure_schedule* s);
+TENURE_API tenure_err tenure_schedule_wake(tenure_schedule* s, char* errbuf, size_t errlen);
 /* Stops the thread, waiting for a running job to return; frees. Not from inside fn. */
 TENURE_API void tenure_schedule_destroy(tenure_schedule* s);
 
