@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include "child_process.hpp"
+
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -90,6 +92,26 @@ bool is_permanent_backend_error(Errc code) {
     default:
       return false;
   }
+}
+
+std::unique_ptr<Elector> create_command_elector(const std::string& command,
+                                                const ElectionArgs& args,
+                                                const std::string& program) {
+  auto opts = build_options(args, false);
+  if (!opts.ok()) {
+    print_error(command, opts.status);
+    return nullptr;
+  }
+  if (auto cmd = resolve_command(program); !cmd.ok()) {
+    print_error(command, cmd.status);
+    return nullptr;
+  }
+  auto created = Elector::create(std::move(opts.value));
+  if (!created.ok()) {
+    print_error(command, created.status);
+    return nullptr;
+  }
+  return std::move(created.value);
 }
 
 void print_error(const std::string& command, const std::string& message) {

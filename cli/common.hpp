@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,6 +53,12 @@ Result<ElectorOptions> build_options(const ElectionArgs& args, bool observe_only
 // Errors from Elector::create are bad input (exit 2); after start, errors that cannot heal by
 // retrying (credentials, permissions, configuration) make run/watch give up before first contact.
 bool is_permanent_backend_error(Errc code);
+
+// The elector of a subcommand that runs CMD (run, cron, once): options built, CMD found, the
+// elector created but not started. On failure prints why and returns null (a usage error).
+std::unique_ptr<Elector> create_command_elector(const std::string& command,
+                                                const ElectionArgs& args,
+                                                const std::string& program);
 
 // "tenure <cmd>: error: <message>" on stderr, on one line.
 void print_error(const std::string& command, const std::string& message);

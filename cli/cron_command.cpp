@@ -42,21 +42,8 @@ class CronRunner {
       print_error("cron", js.status);
       return kExitUsage;
     }
-    auto opts = build_options(args_.election, false);
-    if (!opts.ok()) {
-      print_error("cron", opts.status);
-      return kExitUsage;
-    }
-    if (auto cmd = resolve_command(args_.command.front()); !cmd.ok()) {
-      print_error("cron", cmd.status);
-      return kExitUsage;
-    }
-    auto created = Elector::create(std::move(opts.value));
-    if (!created.ok()) {
-      print_error("cron", created.status);
-      return kExitUsage;
-    }
-    elector_ = std::move(created.value);
+    elector_ = create_command_elector("cron", args_.election, args_.command.front());
+    if (!elector_) return kExitUsage;
     identity_ = elector_->options().identity;
 
     SchedulerHooks hooks;

@@ -41,21 +41,8 @@ class OnceRunner {
       print_error("once", "--grace and --timeout must be zero or more milliseconds");
       return kExitUsage;
     }
-    auto opts = build_options(args_.election, false);
-    if (!opts.ok()) {
-      print_error("once", opts.status);
-      return kExitUsage;
-    }
-    if (auto cmd = resolve_command(args_.command.front()); !cmd.ok()) {
-      print_error("once", cmd.status);
-      return kExitUsage;
-    }
-    auto created = Elector::create(std::move(opts.value));
-    if (!created.ok()) {
-      print_error("once", created.status);
-      return kExitUsage;
-    }
-    elector_ = std::move(created.value);
+    elector_ = create_command_elector("once", args_.election, args_.command.front());
+    if (!elector_) return kExitUsage;
     identity_ = elector_->options().identity;
     if (auto s = elector_->start(); !s.ok()) {
       print_error("once", s);

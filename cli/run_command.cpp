@@ -55,21 +55,8 @@ class Runner {
     // Orphans of CMD are re-parented to us, so they stay visible (and reaped) until they end.
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);
 
-    auto opts = build_options(args_.election, false);
-    if (!opts.ok()) {
-      print_error("run", opts.status);
-      return kExitUsage;
-    }
-    if (auto cmd = resolve_command(args_.command.front()); !cmd.ok()) {
-      print_error("run", cmd.status);
-      return kExitUsage;
-    }
-    auto created = Elector::create(std::move(opts.value));
-    if (!created.ok()) {
-      print_error("run", created.status);
-      return kExitUsage;
-    }
-    elector_ = std::move(created.value);
+    elector_ = create_command_elector("run", args_.election, args_.command.front());
+    if (!elector_) return kExitUsage;
     identity_ = elector_->options().identity;
     started_at_ = Clock::now();
     if (auto s = elector_->start(); !s.ok()) {

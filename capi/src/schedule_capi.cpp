@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "capi_errors.hpp"
 #include "tenure/elector.hpp"
 #include "tenure/scheduler.hpp"
 #include "tenure/tenure.h"
@@ -13,6 +14,8 @@ tenure::Elector* elector_of(tenure_elector* e);  // tenure_capi.cpp
 
 using tenure::Errc;
 using tenure::Status;
+using tenure::capi::fail;
+using tenure::capi::guarded;
 
 struct tenure_schedule {
   tenure::Elector* elector = nullptr;
@@ -23,35 +26,6 @@ struct tenure_schedule {
 };
 
 namespace {
-
-void put_err(char* buf, size_t len, const std::string& msg) {
-  if (!buf || len == 0) return;
-  size_t n = std::min(len - 1, msg.size());
-  std::memcpy(buf, msg.data(), n);
-  buf[n] = '\0';
-}
-
-tenure_err fail(const Status& s, char* buf, size_t len) {
-  put_err(buf, len, s.message.empty() ? tenure::errc_text(s.code) : s.message);
-  return static_cast<tenure_err>(s.code);
-}
-
-tenure_err null_arg(const char* what, char* buf, size_t len) {
-  return fail(tenure::make_error(Errc::invalid_argument, std::string(what) + " is NULL"), buf, len);
-}
-
-// No exception crosses the C boundary.
-template <class F>
-tenure_err guarded(char* buf, size_t len, F&& f) noexcept {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    put_err(buf, len, std::string("internal error: ") + e.what());
-  } catch (...) {
-    put_err(buf, len, "internal error");
-  }
-  return TENURE_E_INTERNAL;
-}
 
 tenure_err copy_out(char** out, const std::string& s) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));
@@ -67,11 +41,11 @@ extern "C" {
 
 tenure_err tenure_schedule_new(tenure_schedule** out, tenure_elector* elector, const char* job,
                                const char* spec, const char* tz, char* errbuf, size_t errlen) {
-  if (!out) return null_arg("out", errbuf, errlen);
+  if (!out) return tenure::capi::invalid("out", errbuf, errlen);
   *out = nullptr;
-  if (!elector) return null_arg("elector", errbuf, errlen);
-  if (!job) return null_arg("job", errbuf, errlen);
-  if (!spec) return null_arg("spec", errbuf, errlen);
+  if (!elector) return tenure::capi::invalid("elector", errbuf, errlen);
+  if (!job) return tenure::capi::invalid("job", errbuf, errlen);
+  if (!spec) return tenure::capi::invalid("spec", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     auto sched = tenure::Schedule::parse(spec, tz ? tz : "");
     if (!sched.ok()) return fail(sched.status, errbuf, errlen);
@@ -87,9 +61,9 @@ tenure_err tenure_schedule_new(tenure_schedule** out, tenure_elector* elector, c
 
 tenure_err tenure_schedule_set(tenure_schedule* s, const char* key, const char* value, char* errbuf,
                                size_t errlen) {
-  if (!s) return null_arg("schedule", errbuf, errlen);
-  if (!key) return null_arg("key", errbuf, errlen);
-  if (!value) return null_arg("value", errbuf, errlen);
+  if (!s) return tenure::capi::invalid("schedule", errbuf, errlen);
+  if (!key) return tenure::capi::invalid("key", errbuf, errlen);
+  if (!value) return tenure::capi::invalid("value", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     if (s->scheduler)
       return fail(tenure::make_error(Errc::bad_state, "set options before tenure_schedule_start"),
@@ -133,7 +107,7 @@ tenure_err tenure_schedule_set(tenure_schedule* s, const char* key, const char* 
 
 tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn, void* opaque,
                                    char* errbuf, size_t errlen) {
-  if (!s) return null_arg("schedule", errbuf, errlen);
+  if (!s) return tenure::capi::invalid("schedule", errbuf, errlen);
   if (s->scheduler)
     return fail(
         tenure::make_error(Errc::bad_state, "set the schedule's log before tenure_schedule_start"),
@@ -145,8 +119,8 @@ tenure_err tenure_schedule_set_log(tenure_schedule* s, tenure_schedule_log_fn fn
 
 tenure_err tenure_schedule_start(tenure_schedule* s, tenure_scheduled_fn fn, void* opaque,
                                  char* errbuf, size_t errlen) {
-  if (!s) return null_arg("schedule", errbuf, errlen);
-  if (!fn) return null_arg("fn", errbuf, errlen);
+  if (!s) return tenure::capi::invalid("schedule", errbuf, errlen);
+  if (!fn) return tenure::capi::invalid("fn", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     if (s->scheduler)
       return fail(tenure::make_error(Errc::bad_state, "the schedule is already started"), errbuf,
@@ -171,7 +145,7 @@ tenure_err tenure_schedule_start(tenure_schedule* s, tenure_scheduled_fn fn, voi
 }
 
 tenure_err tenure_schedule_wake(tenure_schedule* s, char* errbuf, size_t errlen) {
-  if (!s) return null_arg("schedule", errbuf, errlen);
+  if (!s) return tenure::capi::invalid("schedule", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     if (s->scheduler) s->scheduler->wake();
     return TENURE_OK;
@@ -189,8 +163,8 @@ void tenure_schedule_destroy(tenure_schedule* s) {
 
 tenure_err tenure_schedule_next_fire(int64_t* out_unix_s, const char* spec, const char* tz,
                                      int64_t after_unix_s, char* errbuf, size_t errlen) {
-  if (!out_unix_s) return null_arg("out_unix_s", errbuf, errlen);
-  if (!spec) return null_arg("spec", errbuf, errlen);
+  if (!out_unix_s) return tenure::capi::invalid("out_unix_s", errbuf, errlen);
+  if (!spec) return tenure::capi::invalid("spec", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     auto sched = tenure::Schedule::parse(spec, tz ? tz : "");
     if (!sched.ok()) return fail(sched.status, errbuf, errlen);
@@ -206,9 +180,9 @@ tenure_err tenure_schedule_next_fire(int64_t* out_unix_s, const char* spec, cons
 
 tenure_err tenure_fire_key(char** out, const char* job, int64_t fire_unix_s, char* errbuf,
                            size_t errlen) {
-  if (!out) return null_arg("out", errbuf, errlen);
+  if (!out) return tenure::capi::invalid("out", errbuf, errlen);
   *out = nullptr;
-  if (!job) return null_arg("job", errbuf, errlen);
+  if (!job) return tenure::capi::invalid("job", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     if (auto st = tenure::validate_job_name(job); !st.ok()) return fail(st, errbuf, errlen);
     return copy_out(out,
@@ -218,9 +192,9 @@ tenure_err tenure_fire_key(char** out, const char* job, int64_t fire_unix_s, cha
 
 tenure_err tenure_elector_list_runs_json(char** out, tenure_elector* elector, const char* prefix,
                                          size_t limit, char* errbuf, size_t errlen) {
-  if (!out) return null_arg("out", errbuf, errlen);
+  if (!out) return tenure::capi::invalid("out", errbuf, errlen);
   *out = nullptr;
-  if (!elector) return null_arg("elector", errbuf, errlen);
+  if (!elector) return tenure::capi::invalid("elector", errbuf, errlen);
   return guarded(errbuf, errlen, [&] {
     auto r = tenure::capi::elector_of(elector)->list_runs(prefix ? prefix : "", limit);
     if (!r.ok()) return fail(r.status, errbuf, errlen);

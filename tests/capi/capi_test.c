@@ -1,29 +1,10 @@
 /* The C ABI driven end to end from plain C11: options, errors, poll mode with the wake-up fd,
  * callbacks (stop and destroy from inside), status, metrics and run-once, on the file backend. */
-#define _POSIX_C_SOURCE 200809L
+#include "capi_check.h" /* CHECK, passed/failed, sleep_ms */
+
 #include <poll.h>
 #include <pthread.h>
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
-
-#include "tenure/tenure.h"
-
-static int passed, failed;
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    if (cond) {                                                                \
-      ++passed;                                                                \
-    } else {                                                                   \
-      ++failed;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-    }                                                                          \
-  } while (0)
 
 static char dir[64];
 

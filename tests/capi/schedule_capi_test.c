@@ -1,32 +1,8 @@
 /* The schedule part of the C ABI from plain C11: pure helpers, bad input, and a schedule that
  * fires every second on a file-backend leader and shows up in the ledger listing. */
-#define _POSIX_C_SOURCE 200809L
-#include <stdatomic.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "capi_check.h" /* CHECK, passed/failed, sleep_ms */
+
 #include <unistd.h>
-
-#include "tenure/tenure.h"
-
-static int passed, failed;
-#define CHECK(cond, ...)                                                       \
-  do {                                                                         \
-    if (cond) {                                                                \
-      ++passed;                                                                \
-    } else {                                                                   \
-      ++failed;                                                                \
-      fprintf(stderr, "%s:%d: check failed: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                                            \
-      fprintf(stderr, "\n");                                                   \
-    }                                                                          \
-  } while (0)
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
 
 static void test_helpers(void) {
   char err[512] = {0};
