@@ -188,3 +188,14 @@ def test_interpreter_exit_releases_leadership(backend: str, election: str, candi
     successor = candidates(backend, election, "successor", *slow)
     assert successor.wait_line("ELECTED", 8), successor.lines
     assert time.monotonic() - t0 < 15
+
+
+def test_stop_delivers_revoked_stopped_before_returning(backend: str, election: str) -> None:
+    reasons: list = []
+    e = tenure.Elector(backend, election, on_revoked=lambda ev: reasons.append(ev.reason), **FAST)
+    with e:
+        term = e.leadership(timeout=15).__enter__()
+    assert reasons == ["stopped"]
+    assert term.lost.is_set()
+    with pytest.raises(tenure.StateError, match="stopped"):
+        e.start()

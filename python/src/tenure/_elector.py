@@ -211,6 +211,12 @@ class Elector:
         waiting at most ``stop_timeout``. The GIL is released while it waits. Safe twice."""
         if self._state == "running":
             self._native.stop()
+            # deliver what the stop queued (REVOKED "stopped") before marking the elector stopped
+            d = _runtime.current_dispatcher()
+            if self._sink is None and d is not None:
+                d.flush(2.0)
+            elif self._sink is not None and _runtime.running_loop() is self._sink.loop:
+                self._sink.drain()
         self._mark_stopped("stopped")
 
     close = stop
@@ -261,6 +267,13 @@ class Elector:
         """:meth:`stop` for asyncio: waits in the loop's default executor, not on the loop."""
         if self._state == "running":
             await asyncio.get_running_loop().run_in_executor(None, self._native.stop)
+            sink = self._sink
+            if sink is not None and sink.loop is asyncio.get_running_loop():
+                sink.drain()  # deliver what the stop queued (REVOKED "stopped")
+            else:
+                d = _runtime.current_dispatcher()
+                if d is not None:
+                    await asyncio.get_running_loop().run_in_executor(None, d.flush, 2.0)
         self._mark_stopped("stopped")
 
     # ---- state ----

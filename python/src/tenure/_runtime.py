@@ -81,7 +81,9 @@ class _Dispatcher:
         _native.log_set_queue(4 if _LOG.isEnabledFor(logging.DEBUG) else 3)
         self._fds = (self.queue.fd(), _native.log_fd())
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
         self._stopping = False
+        self._barriers: List[threading.Event] = []
         self.thread = threading.Thread(target=self._run, name="tenure-python", daemon=True)
         self.thread.start()
 
@@ -93,12 +95,34 @@ class _Dispatcher:
             poller.poll()
             if self._stopping:
                 break
+            try:
+                os.read(self._wake_r, 4096)
+            except BlockingIOError:
+                pass
             drain_logs()
-            while not self._stopping:
-                ev = self.queue.poll(0)
-                if ev is None:
-                    break
-                dispatch(ev)
+            self.drain()
+            with _lock:
+                barriers, self._barriers = self._barriers, []
+            for b in barriers:
+                b.set()
+
+    def drain(self) -> None:
+        while not self._stopping:
+            ev = self.queue.poll(0)
+            if ev is None:
+                break
+            dispatch(ev)
+
+    def flush(self, timeout: float) -> None:
+        """Returns once every event queued before the call was handled (or after timeout)."""
+        if threading.current_thread() is self.thread:
+            self.drain()
+            return
+        done = threading.Event()
+        with _lock:
+            self._barriers.append(done)
+        os.write(self._wake_w, b"f")
+        done.wait(timeout)
 
     def stop(self, timeout: float) -> None:
         self._stopping = True
@@ -113,6 +137,10 @@ def dispatcher() -> _Dispatcher:
         if _dispatcher is None:
             _dispatcher = _Dispatcher()
         return _dispatcher
+
+
+def current_dispatcher() -> Optional[_Dispatcher]:
+    return _dispatcher
 
 
 def on_dispatcher_thread() -> bool:
@@ -211,6 +239,13 @@ def _after_fork_child() -> None:
 atexit.register(_at_exit)
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_child)
+
+
+def running_loop() -> Optional[asyncio.AbstractEventLoop]:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def call_soon(loop: asyncio.AbstractEventLoop, fn: Callable[..., Any], *args: Any) -> None:
