@@ -53,16 +53,26 @@ def replica(backend: str, election: str, every: float, seconds: float) -> None:
 
 
 def launch(backend: str, election: str, every: float, seconds: float, n: int) -> None:
-    procs = [subprocess.Popen([sys.executable, __file__, "--backend", backend, "--election",
-                               election, "--every", str(every), "--seconds", str(seconds)])
-             for _ in range(n)]
-    for p in procs:
-        p.wait()
-    # Every fire time of the run: one finished record each, whoever ran it.
+    """Starts n replicas here, kills the leader with SIGKILL half-way, prints the ledger."""
+    procs = {}
+    for _ in range(n):
+        p = subprocess.Popen([sys.executable, __file__, "--backend", backend, "--election",
+                              election, "--every", str(every), "--seconds", str(seconds)])
+        procs[f"replica-{p.pid}"] = p
+    start = time.time()
     with tenure.Elector(backend, election, observe_only=True) as obs:
+        time.sleep(seconds / 2)
+        leader = obs.status().leader
+        if leader in procs:
+            print(f"killing the leader {leader} (SIGKILL)", flush=True)
+            procs[leader].kill()
+        for p in procs.values():
+            p.wait()
+        # Every fire time of the run: one record each, whoever ran it.
         for fire in fire_times(every, time.time(), catch_up=int(seconds // every)):
-            run = obs.read_run(key_of(fire))
-            print(f"{key_of(fire)}: {run.status} {run.detail}")
+            if fire >= start:
+                run = obs.read_run(key_of(fire))
+                print(f"{key_of(fire)}: {run.status} {run.detail}", flush=True)
 
 
 def main() -> None:
