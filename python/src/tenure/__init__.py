@@ -46,7 +46,8 @@ def library_version() -> str:
 
 def process_metrics() -> Dict[str, Any]:
     """Process-wide metrics (electors, event lag and counts, backend connections) as a dict."""
-    return json.loads(_native.metrics_json())
+    metrics: Dict[str, Any] = json.loads(_native.metrics_json())
+    return metrics
 
 
 def prometheus_metrics() -> str:

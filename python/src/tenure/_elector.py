@@ -56,7 +56,7 @@ def _option_value(value: Any) -> str:
     return str(value)
 
 
-def _to_event(ev: tuple) -> Event:
+def _to_event(ev: Tuple[Any, ...]) -> Event:
     etype, token, reason, leader, err, message, _opaque, polled_ns = ev
     t = EventType(etype)
     error = None
@@ -318,7 +318,8 @@ class Elector:
 
     def metrics(self) -> Dict[str, Any]:
         """This elector's metrics as a dict (schema: docs/metrics.md of the repository)."""
-        return json.loads(self._native.metrics_json())
+        metrics: Dict[str, Any] = json.loads(self._native.metrics_json())
+        return metrics
 
     @property
     def capabilities(self) -> Capability:
@@ -461,7 +462,7 @@ class Elector:
 
     # ---- delivery (the dispatcher thread, or the loop of an asyncio-started elector) ----
 
-    def _deliver(self, raw: tuple) -> None:
+    def _deliver(self, raw: Tuple[Any, ...]) -> None:
         ev = _to_event(raw)
         lost_term: Optional[Term] = None
         with self._cond:

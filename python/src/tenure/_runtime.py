@@ -12,7 +12,7 @@ import select
 import sys
 import threading
 import weakref
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _native
 
@@ -43,7 +43,7 @@ def unregister(eid: int) -> None:
         _electors.pop(eid, None)
 
 
-def dispatch(ev: tuple) -> None:
+def dispatch(ev: Tuple[Any, ...]) -> None:
     """Hands one native event tuple to its elector (on the dispatcher or a loop thread)."""
     elector = _electors.get(ev[6])
     if elector is not None:
@@ -53,7 +53,7 @@ def dispatch(ev: tuple) -> None:
             _LOG.exception("tenure: delivering an event failed")
 
 
-def emit_log(rec: tuple) -> None:
+def emit_log(rec: Tuple[Any, ...]) -> None:
     level, facility, election, identity, message, _unix_ms = rec
     logger = logging.getLogger(f"tenure.{facility}" if facility else "tenure")
     pylevel = _LEVELS.get(level, logging.INFO)
@@ -197,8 +197,8 @@ def shutdown(timeout: float = 5.0) -> None:
     except Exception as e:  # leases that did not release in time expire on the backend
         _LOG.warning("tenure: shutdown: %s", e)
     finally:
-        for e in live:
-            e._after_shutdown()
+        for elector in live:
+            elector._after_shutdown()
         if d is not None:
             d.stop(1.0)
             try:

@@ -7,7 +7,7 @@ import enum
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Optional
+from typing import List, Optional, Tuple
 
 
 class EventType(enum.Enum):
@@ -101,7 +101,7 @@ class Term:
     def __init__(self, token: int) -> None:
         self.token = token
         self.lost = threading.Event()
-        self._async_lost: list = []
+        self._async_lost: List[Tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     def __repr__(self) -> str:
         return f"Term(token={self.token}, lost={self.lost.is_set()})"
