@@ -392,6 +392,10 @@ class Elector:
                 if term is not None:
                     self._holders += 1
                     return term
+                if _runtime.on_dispatcher_thread():
+                    raise StateError("leadership() cannot wait inside a callback: the events "
+                                     "it waits for are delivered on this thread",
+                                     name="TENURE_E_IN_CALLBACK")
                 left = None if deadline is None else deadline - time.monotonic()
                 if left is not None and left <= 0:
                     raise self._timeout_error(timeout)
