@@ -49,7 +49,7 @@ rm -rf "$venv"
 "$venv/bin/python" -m pip install -q pytest pytest-timeout "$wheel"
 # Out of reach: the tests run from a copy outside the clone, the build tree is moved aside.
 suite=$(mktemp -d /tmp/tenure-pytest-XXXXXX)
-cp -r "$root/python/tests" "$suite/tests"
+cp -r "$root/python/tests" "$root/python/examples" "$suite/"
 mv "$work/build" "$work/build.hidden"
 restore() { mv "$work/build.hidden" "$work/build"; rm -rf "$suite"; }
 trap restore EXIT

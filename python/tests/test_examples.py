@@ -14,10 +14,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 def test_scheduled_job_runs_once_per_fire_time_across_three_replicas(backend: str,
                                                                      election: str) -> None:
-    out = subprocess.run(
+    r = subprocess.run(
         [sys.executable, str(EXAMPLES / "scheduled_job.py"), "--backend", backend,
          "--election", election, "--replicas", "3", "--every", "1", "--seconds", "12"],
-        capture_output=True, text=True, timeout=120).stdout
+        capture_output=True, text=True, timeout=120)
+    out = r.stdout + r.stderr
     ran = re.findall(r"^(replica-\d+): ran (\S+)$", out, re.M)
     assert ran, out
     assert all(n == 1 for n in Counter(key for _, key in ran).values()), out  # never twice
@@ -28,8 +29,9 @@ def test_scheduled_job_runs_once_per_fire_time_across_three_replicas(backend: st
 
 
 def test_leader_service_works_while_leading(backend: str, election: str) -> None:
-    out = subprocess.run(
+    r = subprocess.run(
         [sys.executable, str(EXAMPLES / "leader_service.py"), "--backend", backend,
          "--election", election, "--seconds", "4"],
-        capture_output=True, text=True, timeout=60).stdout
+        capture_output=True, text=True, timeout=60)
+    out = r.stdout + r.stderr
     assert re.search(r"leader work #2 under token \d+", out), out

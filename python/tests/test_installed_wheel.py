@@ -16,8 +16,8 @@ import tenure
 from tenure import _native
 
 # What manylinux lets a wheel take from the system.
-SYSTEM = re.compile(r"^(linux-vdso|ld-linux[-\w.]*|lib(c|m|dl|rt|pthread|util|resolv|gcc_s|"
-                    r"stdc\+\+)\.so[.\d]*)$")
+SYSTEM = re.compile(r"^(linux-vdso\.so[.\d]*|ld-linux[-\w.]*|lib(c|m|dl|rt|pthread|util|resolv|"
+                    r"gcc_s|stdc\+\+)\.so[.\d]*)$")
 
 pytestmark = pytest.mark.skipif(os.environ.get("TENURE_TEST_WHEEL") != "1",
                                 reason="only for an installed, repaired wheel "
