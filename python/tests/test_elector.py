@@ -199,3 +199,31 @@ def test_stop_delivers_revoked_stopped_before_returning(backend: str, election: 
     assert term.lost.is_set()
     with pytest.raises(tenure.StateError, match="stopped"):
         e.start()
+
+
+EXIT_SCRIPT = """
+import sys, threading, time, tenure
+blocked = threading.Event()
+def hang(ev):
+    blocked.set()
+    time.sleep(60)
+e1 = tenure.Elector("redis://127.0.0.1:1", "exit-unreach", lease_duration=3, renew_deadline=2,
+                    retry_period=0.2)
+e1.start()
+e2 = tenure.Elector(sys.argv[1], "exit-hang", lease_duration=3, renew_deadline=2,
+                    retry_period=0.2, on_elected=hang)
+e2.start()
+assert blocked.wait(15)
+print("exiting", flush=True)
+"""
+
+
+def test_exit_with_unreachable_backend_and_blocked_callback_does_not_hang(tmp_path) -> None:
+    import subprocess
+    import sys
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", EXIT_SCRIPT, f"file://{tmp_path}"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "exiting" in r.stdout
+    assert time.monotonic() - t0 < 20
