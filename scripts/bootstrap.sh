@@ -4,6 +4,7 @@ set -euo pipefail
 pkgs=(build-essential cmake ninja-build pkg-config libboost-dev libssl-dev
       nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libhiredis-dev libpq-dev
       clang-format python3 binutils ccache openssl
+      python3-venv python3-dev  # the Python binding: build venvs, Python headers (python/)
       libhowardhinnant-date-dev tzdata  # time zones of schedules (system tzdata)
       clang libclang-rt-dev)  # clang and its libFuzzer/sanitizer runtimes: tests/fuzz
 missing=()

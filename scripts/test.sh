@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs build dependencies and test servers, starts
 # every server on loopback, then builds and runs all tests three times: plain, under
-# AddressSanitizer+UBSan, and under ThreadSanitizer; then runs each libFuzzer target for 20 s
-# (tests/fuzz/run.sh, clang). Exits non-zero on any failure.
+# AddressSanitizer+UBSan, and under ThreadSanitizer; builds the Python wheel, repairs it with
+# auditwheel and runs the Python suite from a fresh virtual environment (python/build_wheel.sh);
+# then runs each libFuzzer target for 20 s (tests/fuzz/run.sh, clang). Exits non-zero on any
+# failure.
 #
-#   bash scripts/test.sh                 all four stages
-#   bash scripts/test.sh plain           only some: plain, asan, tsan, fuzz
+#   bash scripts/test.sh                 all five stages
+#   bash scripts/test.sh plain python    only some: plain, python, asan, tsan, fuzz
 #
 # Build trees live outside the clone (TENURE_BUILD_ROOT, default ~/.cache/tenure/build) and
 # compiler output is cached by ccache, so a second run is fast.
@@ -34,7 +36,7 @@ bash "$root/scripts/bootstrap.sh"
 stage_done bootstrap
 
 variants=("$@")
-[ ${#variants[@]} -gt 0 ] || variants=(plain asan tsan fuzz)
+[ ${#variants[@]} -gt 0 ] || variants=(plain python asan tsan fuzz)
 build_root=${TENURE_BUILD_ROOT:-$HOME/.cache/tenure/build}
 key=$(printf '%s' "$root" | sha1sum | cut -c1-10)  # one tree per clone path
 
@@ -69,11 +71,24 @@ for v in "${variants[@]}"; do
     stage_done "fuzz build and runs"
     continue
   fi
+  if [ "$v" = python ]; then
+    # The `tenure run` CLI for the interop test comes from the plain tree (built here if the
+    # plain stage did not run); the wheel has a build tree of its own.
+    dir="$build_root/$key-plain"
+    cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTENURE_SANITIZE= \
+      -DTENURE_BUILD_BENCH=ON "${launcher[@]}" >/dev/null
+    cmake --build "$dir" -j"$(nproc)" --target tenure_cli
+    echo "== python: wheel, auditwheel repair, fresh venv, pytest"
+    TENURE_CLI="$dir/cli/tenure" TENURE_PY_WORK="$build_root/$key-python" TENURE_PY_JOBS="$(nproc)" \
+      bash "$root/python/build_wheel.sh" --test || failed+=("python")
+    stage_done "python"
+    continue
+  fi
   case $v in
     plain) sanitize="" ;;
     asan) sanitize=address ;;
     tsan) sanitize=thread ;;
-    *) echo "unknown variant '$v' (plain, asan, tsan, fuzz)" >&2; exit 2 ;;
+    *) echo "unknown variant '$v' (plain, python, asan, tsan, fuzz)" >&2; exit 2 ;;
   esac
   dir="$build_root/$key-$v"
   echo "== $v: building in $dir"
