@@ -74,7 +74,8 @@ class HttpStream {
 };
 
 struct StreamHandlers {
-  // The response's status and headers, once, on a 2xx (before any value). Optional.
+  // The response's status and headers, once: on a 2xx before any value (body empty); on any
+  // other status after its body was read (body filled, bounded), just before on_end. Optional.
   std::function<void(const HttpResponse& head)> on_head;
   // Each complete top-level JSON value of the body, in order.
   std::function<void(nlohmann::json value)> on_value;
@@ -102,7 +103,8 @@ class HttpClient : public std::enable_shared_from_this<HttpClient> {
   std::shared_ptr<HttpStream> stream(HttpRequest req, StreamHandlers handlers);
 
   // Cancels everything: no callback of this client runs after close() returns (except ones
-  // already running on other threads). Idle connections are closed. Idempotent.
+  // already running on other threads). Idle connections are closed. Idempotent. The destructor
+  // closes too: keep the client alive as long as you want answers.
   void close();
 
   const HttpClientOptions& options() const;
