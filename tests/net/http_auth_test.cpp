@@ -30,7 +30,8 @@ std::string temp_dir() {
 TEST(HttpAuth, HeaderTokenIsSentAndNeverEchoed) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest& r) {
-    if (r.header("X-Consul-Token") != "consul-SECRET-1") return Reply::status(403, R"({"message":"ACL not found"})");
+    if (r.header("X-Consul-Token") != "consul-SECRET-1")
+      return Reply::status(403, R"({"message":"ACL not found"})");
     return Reply::status(403, "Permission denied", "text/plain");
   });
   HttpClientOptions o;

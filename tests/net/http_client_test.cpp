@@ -9,7 +9,9 @@ using namespace tenure::testing;
 
 TEST(HttpClient, JsonOverOneKeptAliveConnection) {
   IoThreads io;
-  HttpTestServer srv([](const HttpTestRequest& r) { return Reply::json(200, R"({"path":")" + r.target + R"("})"); });
+  HttpTestServer srv([](const HttpTestRequest& r) {
+    return Reply::json(200, R"({"path":")" + r.target + R"("})");
+  });
   auto c = make_client(io, {srv.url()});
   for (int i = 0; i < 3; ++i) {
     auto r = get(*c, "/v1/kv/x?index=" + std::to_string(i));
@@ -32,7 +34,8 @@ TEST(HttpClient, PostsJsonBodies) {
   HttpTestServer srv([](const HttpTestRequest& r) { return Reply::json(200, r.body); });
   auto c = make_client(io, {srv.url()});
   Box<HttpResult> box;
-  c->request_json("POST", "/v3/kv/range", {{"key", "Zm9v"}}, [&](HttpResult r) { box.set(std::move(r)); });
+  c->request_json("POST", "/v3/kv/range", {{"key", "Zm9v"}},
+                  [&](HttpResult r) { box.set(std::move(r)); });
   auto r = box.wait();
   ASSERT_TRUE(r && r->ok()) << (r ? r->status.message : "");
   EXPECT_EQ(r->value.json().value["key"], "Zm9v");
@@ -46,7 +49,8 @@ TEST(HttpClient, MapsStatusesOntoErrc) {
     const int s = status.load();
     std::vector<std::pair<std::string, std::string>> extra;
     if (s == 429 || s == 503) extra.emplace_back("Retry-After", "3");
-    return Reply::status(s, R"({"message":"server says )" + std::to_string(s) + R"("})", "application/json", extra);
+    return Reply::status(s, R"({"message":"server says )" + std::to_string(s) + R"("})",
+                         "application/json", extra);
   });
   auto c = make_client(io, {srv.url()});
   const std::pair<int, Errc> cases[] = {{401, Errc::auth_failed}, {403, Errc::permission_denied},
@@ -58,9 +62,11 @@ TEST(HttpClient, MapsStatusesOntoErrc) {
     auto r = get(*c, "/x");
     EXPECT_EQ(r.status.code, errc) << code;
     EXPECT_EQ(r.value.status, code);  // kept for the caller (404/409/410 branches, ErrorDetail)
-    EXPECT_TRUE(contains(r.status.message, "testsrv at " + srv.url() + " answered HTTP " + std::to_string(code)))
+    EXPECT_TRUE(contains(r.status.message,
+                         "testsrv at " + srv.url() + " answered HTTP " + std::to_string(code)))
         << r.status.message;
-    EXPECT_TRUE(contains(r.status.message, "server says " + std::to_string(code))) << r.status.message;
+    EXPECT_TRUE(contains(r.status.message, "server says " + std::to_string(code)))
+        << r.status.message;
     if (code == 429 || code == 503) {
       ASSERT_TRUE(r.value.retry_after.has_value()) << code;
       EXPECT_EQ(r.value.retry_after->count(), 3000);
@@ -74,7 +80,9 @@ TEST(HttpClient, MapsStatusesOntoErrc) {
 
 TEST(HttpClient, WrongContentTypeIsAClearError) {
   IoThreads io;
-  HttpTestServer srv([](const HttpTestRequest&) { return Reply::status(200, "<html>proxy login</html>", "text/html"); });
+  HttpTestServer srv([](const HttpTestRequest&) {
+    return Reply::status(200, "<html>proxy login</html>", "text/html");
+  });
   auto c = make_client(io, {srv.url()});
   auto r = get(*c, "/v3/kv/range");
   ASSERT_TRUE(r.ok()) << r.status.message;
@@ -87,16 +95,20 @@ TEST(HttpClient, WrongContentTypeIsAClearError) {
 TEST(HttpClient, BodyLimitNamesTheLimit) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest& r) {
-    if (r.target == "/chunked") return Reply::chunked(200, {std::string(600, 'a'), std::string(600, 'b')});
+    if (r.target == "/chunked")
+      return Reply::chunked(200, {std::string(600, 'a'), std::string(600, 'b')});
     return Reply::status(200, std::string(5000, 'x'), "text/plain");
   });
   HttpClientOptions o;
   o.max_body = 1000;
   auto c = make_client(io, {srv.url()}, o);
+  ASSERT_EQ(c->options().max_body, 1000u);
   for (const char* path : {"/big", "/chunked"}) {
     auto r = get(*c, path);
-    EXPECT_EQ(r.status.code, Errc::backend) << path;
-    EXPECT_TRUE(contains(r.status.message, "exceeds the body limit of 1000 bytes")) << r.status.message;
+    EXPECT_EQ(r.status.code, Errc::backend)
+        << path << " body " << r.value.body.size() << " " << r.value.status;
+    EXPECT_TRUE(contains(r.status.message, "exceeds the body limit of 1000 bytes"))
+        << r.status.message;
   }
   HttpRequest req;
   req.target = "/big";
@@ -119,7 +131,8 @@ TEST(HttpClient, PerRequestDeadline) {
   const auto t0 = std::chrono::steady_clock::now();
   auto r = get(*c, "/slow");
   EXPECT_EQ(r.status.code, Errc::timeout);
-  EXPECT_TRUE(contains(r.status.message, "no answer from testsrv at " + srv.url() + " to GET /slow within 100 ms"))
+  EXPECT_TRUE(contains(r.status.message,
+                       "no answer from testsrv at " + srv.url() + " to GET /slow within 100 ms"))
       << r.status.message;
   EXPECT_TRUE(contains(r.status.message, "waiting for the response")) << r.status.message;
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 2000ms);

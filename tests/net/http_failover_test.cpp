@@ -33,19 +33,23 @@ TEST(HttpFailover, AllEndpointsDownSaysSo) {
   req.method = "PUT";  // not idempotent, but a refused connect never reached a server
   auto r = call(*c, req);
   EXPECT_EQ(r.status.code, Errc::unreachable);
-  EXPECT_TRUE(contains(r.status.message, "no endpoint of testsrv could be used (tried 2)")) << r.status.message;
-  EXPECT_TRUE(contains(r.status.message, "cannot connect to testsrv at http://127.0.0.1:")) << r.status.message;
+  EXPECT_TRUE(contains(r.status.message, "no endpoint of testsrv could be used (tried 2)"))
+      << r.status.message;
+  EXPECT_TRUE(contains(r.status.message, "cannot connect to testsrv at http://127.0.0.1:"))
+      << r.status.message;
 }
 
 TEST(HttpFailover, ConnectionCutMidBodyFailsOverOnlyWhenIdempotent) {
   IoThreads io;
   HttpTestServer cutter([](const HttpTestRequest&) {
     Reply rep;
-    rep.then_write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"par");
+    rep.then_write(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"par");
     rep.then_cut();
     return rep;
   });
-  HttpTestServer good([](const HttpTestRequest&) { return Reply::json(200, R"({"from":"good"})"); });
+  HttpTestServer good(
+      [](const HttpTestRequest&) { return Reply::json(200, R"({"from":"good"})"); });
   auto c = make_client(io, {cutter.url(), good.url()});
   auto r = get(*c, "/v3/kv/range");  // GET: safe to send again
   ASSERT_TRUE(r.ok()) << r.status.message;
@@ -59,7 +63,8 @@ TEST(HttpFailover, ConnectionCutMidBodyFailsOverOnlyWhenIdempotent) {
   post.content_type = "application/json";
   r = call(*c2, post);
   EXPECT_EQ(r.status.code, Errc::unreachable);
-  EXPECT_TRUE(contains(r.status.message, "not retried, as the request may have been applied")) << r.status.message;
+  EXPECT_TRUE(contains(r.status.message, "not retried, as the request may have been applied"))
+      << r.status.message;
   EXPECT_EQ(good.requests().size(), 1u) << "the POST went to a second server";
 
   post.idempotent = true;  // a write the caller knows is safe to repeat (guarded by a revision)
@@ -97,7 +102,8 @@ TEST(HttpFailover, DeadlineCoversAllAttempts) {
   boost::asio::ip::tcp::acceptor hole(lio, {boost::asio::ip::make_address("127.0.0.1"), 0});
   HttpClientOptions o;
   o.request_timeout = 200ms;
-  auto c = make_client(io, {"http://127.0.0.1:" + std::to_string(hole.local_endpoint().port()), dead_url()}, o);
+  auto c = make_client(
+      io, {"http://127.0.0.1:" + std::to_string(hole.local_endpoint().port()), dead_url()}, o);
   const auto t0 = std::chrono::steady_clock::now();
   auto r = get(*c, "/x");
   EXPECT_EQ(r.status.code, Errc::timeout);

@@ -53,9 +53,11 @@ TEST(HttpStream, ValuesArriveOneByOneAcrossChunkBoundaries) {
   IoThreads io;
   // One value split over chunks, two values in one chunk, a value cut right after its brace.
   HttpTestServer srv([](const HttpTestRequest&) {
-    return Reply::chunked(200, {R"({"result":{"header":{"revision":"1"},"created":true}})", R"({"result":{"ev)",
-                                R"(ents":[{"kv":{"key":"Zm9v"}}]}}{"result":{"n":3})", "}\n", R"({"result":{"n":4}})"},
-                          150ms);
+    return Reply::chunked(
+        200,
+        {R"({"result":{"header":{"revision":"1"},"created":true}})", R"({"result":{"ev)",
+         R"(ents":[{"kv":{"key":"Zm9v"}}]}}{"result":{"n":3})", "}\n", R"({"result":{"n":4}})"},
+        150ms);
   });
   auto c = make_client(io, {srv.url()});
   Recorder rec;
@@ -80,8 +82,10 @@ TEST(HttpStream, ValuesArriveOneByOneAcrossChunkBoundaries) {
 TEST(HttpStream, NewlineDelimitedWatch) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest&) {
-    return Reply::chunked(200, {"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Lease\"}}\n{\"type\":\"MOD", "IFIED\"}\n"}, 10ms,
-                          true, "application/json;stream=watch");
+    return Reply::chunked(
+        200,
+        {"{\"type\":\"ADDED\",\"object\":{\"kind\":\"Lease\"}}\n{\"type\":\"MOD", "IFIED\"}\n"},
+        10ms, true, "application/json;stream=watch");
   });
   auto c = make_client(io, {srv.url()});
   Recorder rec;
@@ -107,7 +111,8 @@ TEST(HttpStream, CutMidValueEndsWithUnreachable) {
   auto end = rec.end.wait();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code, Errc::unreachable);
-  EXPECT_TRUE(contains(end->message, "cut inside a value; 14 bytes of it were dropped")) << end->message;
+  EXPECT_TRUE(contains(end->message, "cut inside a value; 14 bytes of it were dropped"))
+      << end->message;
   EXPECT_TRUE(contains(end->message, "/v3/watch")) << end->message;
   EXPECT_EQ(rec.count(), 1u);
 }
@@ -123,7 +128,8 @@ TEST(HttpStream, NonSuccessAnswerEndsTheStream) {
   auto end = rec.end.wait();
   ASSERT_TRUE(end.has_value());
   EXPECT_EQ(end->code, Errc::backend);
-  EXPECT_TRUE(contains(end->message, "answered HTTP 410: too old resource version")) << end->message;
+  EXPECT_TRUE(contains(end->message, "answered HTTP 410: too old resource version"))
+      << end->message;
   std::lock_guard<std::mutex> lk(rec.mu);
   ASSERT_TRUE(rec.head.has_value());
   EXPECT_EQ(rec.head->status, 410);
@@ -133,7 +139,8 @@ TEST(HttpStream, NonSuccessAnswerEndsTheStream) {
 TEST(HttpStream, IdleTimeoutAndValueLimit) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest& r) {
-    if (r.target == "/big") return Reply::chunked(200, {"{\"v\":\"" + std::string(3000, 'x') + "\"}"});
+    if (r.target == "/big")
+      return Reply::chunked(200, {"{\"v\":\"" + std::string(3000, 'x') + "\"}"});
     return Reply::chunked(200, {R"({"keepalive":1})"}, 0ms, false).then_pause(5000ms);
   });
   auto c = make_client(io, {srv.url()});
@@ -178,7 +185,8 @@ TEST(HttpStream, CloseStopsDeliveryAndEnd) {
 TEST(HttpStream, OpensOnTheSecondEndpointWhenTheFirstIsDown) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest&) { return Reply::chunked(200, {R"({"ok":1})"}); });
-  auto c = make_client(io, {"http://127.0.0.1:" + std::to_string(HttpTestServer::dead_port()), srv.url()});
+  auto c = make_client(
+      io, {"http://127.0.0.1:" + std::to_string(HttpTestServer::dead_port()), srv.url()});
   Recorder rec;
   auto s = c->stream(watch_request(), rec.handlers());
   auto end = rec.end.wait();

@@ -73,12 +73,16 @@ TEST(Backoff, DocumentedNumbers) {
 }
 
 TEST(JsonStream, SplitsValuesAcrossArbitraryBoundaries) {
-  const std::string text = R"({"a":1,"s":"} { \" ]"}  {"b":[1,{"c":2}]})" "\n" R"([3,4])" "\n";
+  const std::string text = R"({"a":1,"s":"} { \" ]"}  {"b":[1,{"c":2}]})"
+                           "\n"
+                           R"([3,4])"
+                           "\n";
   for (size_t cut = 1; cut <= text.size(); ++cut) {  // every split point, byte by byte
     JsonStreamSplitter s(1024);
     std::vector<nlohmann::json> got;
     for (size_t i = 0; i < text.size(); i += cut) {
-      Status st = s.feed(std::string_view(text).substr(i, cut), [&](nlohmann::json v) { got.push_back(v); });
+      Status st = s.feed(std::string_view(text).substr(i, cut),
+                         [&](nlohmann::json v) { got.push_back(v); });
       ASSERT_TRUE(st.ok()) << st.message;
     }
     ASSERT_EQ(got.size(), 3u) << "cut " << cut;
@@ -114,7 +118,8 @@ TEST(DeadlineQueue, FiresInOrderOnTheExecutorAndCancels) {
   // Added out of order; one cancelled; many share the one timer.
   auto add = [&](int ms, int tag) {
     return q->add(t0 + std::chrono::milliseconds(ms), [&, tag, ex] {
-      EXPECT_TRUE(ex.target<boost::asio::strand<boost::asio::io_context::executor_type>>()->running_in_this_thread());
+      EXPECT_TRUE(ex.target<boost::asio::strand<boost::asio::io_context::executor_type>>()
+                      ->running_in_this_thread());
       std::lock_guard<std::mutex> lk(mu);
       order.push_back(tag);
       if (order.size() == 4) all.set(true);

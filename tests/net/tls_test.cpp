@@ -1,8 +1,8 @@
 // TlsContext: loading from files and inline PEM, clear errors, and handshakes against the test
 // server: right CA, wrong CA, host-name mismatch, insecure, client certificates.
+#include "tenure/net/tls.hpp"
 #include "http_test_helpers.hpp"
 #include "tenure/net/stream.hpp"
-#include "tenure/net/tls.hpp"
 
 using namespace std::chrono_literals;
 using namespace tenure;
@@ -14,7 +14,8 @@ namespace {
 HttpTestServer tls_server(bool require_client_cert = false) {
   const auto& p = test_pki();
   HttpTestServer::Tls t{p.server_cert, p.server_key, require_client_cert ? p.ca_cert : ""};
-  return HttpTestServer([](const HttpTestRequest&) { return Reply::json(200, R"({"ok":true})"); }, t);
+  return HttpTestServer([](const HttpTestRequest&) { return Reply::json(200, R"({"ok":true})"); },
+                        t);
 }
 
 std::shared_ptr<TlsContext> ctx(TlsOptions o) {
@@ -23,7 +24,8 @@ std::shared_ptr<TlsContext> ctx(TlsOptions o) {
   return c.value;
 }
 
-HttpResult get_over_tls(IoThreads& io, int port, std::shared_ptr<TlsContext> tls, const std::string& host = "127.0.0.1") {
+HttpResult get_over_tls(IoThreads& io, int port, std::shared_ptr<TlsContext> tls,
+                        const std::string& host = "127.0.0.1") {
   HttpClientOptions o;
   o.tls = std::move(tls);
   auto c = make_client(io, {"https://" + host + ":" + std::to_string(port)}, o);
@@ -145,7 +147,8 @@ TEST(Connect, DeadlineAndRefusal) {
   // Refused: nothing listens.
   Box<Result<std::shared_ptr<Stream>>> refused;
   Endpoint ep{"127.0.0.1", HttpTestServer::dead_port(), false};
-  async_connect(io.strand(), ep, nullptr, 1000ms, "testsrv", [&](auto r) { refused.set(std::move(r)); });
+  async_connect(io.strand(), ep, nullptr, 1000ms, "testsrv",
+                [&](auto r) { refused.set(std::move(r)); });
   auto r = refused.wait();
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->status.code, Errc::unreachable);

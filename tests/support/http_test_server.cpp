@@ -31,7 +31,8 @@ namespace {
 std::string head(int code, const std::string& content_type,
                  const std::vector<std::pair<std::string, std::string>>& extra) {
   std::string reason = http::obsolete_reason(http::int_to_status(unsigned(code))).to_string();
-  std::string h = "HTTP/1.1 " + std::to_string(code) + " " + (reason.empty() ? "Whatever" : reason) + "\r\n";
+  std::string h =
+      "HTTP/1.1 " + std::to_string(code) + " " + (reason.empty() ? "Whatever" : reason) + "\r\n";
   if (!content_type.empty()) h += "Content-Type: " + content_type + "\r\n";
   for (const auto& [k, v] : extra) h += k + ": " + v + "\r\n";
   return h;
@@ -41,14 +42,15 @@ std::string head(int code, const std::string& content_type,
 Reply Reply::status(int code, std::string body, std::string content_type,
                     std::vector<std::pair<std::string, std::string>> extra) {
   Reply r;
-  std::string h = head(code, body.empty() && content_type == "application/json" ? "" : content_type, extra);
+  std::string h =
+      head(code, body.empty() && content_type == "application/json" ? "" : content_type, extra);
   h += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   r.steps.push_back({std::move(h)});
   return r;
 }
 
-Reply Reply::chunked(int code, const std::vector<std::string>& chunks, std::chrono::milliseconds gap, bool finish,
-                     std::string content_type) {
+Reply Reply::chunked(int code, const std::vector<std::string>& chunks,
+                     std::chrono::milliseconds gap, bool finish, std::string content_type) {
   Reply r;
   r.steps.push_back({head(code, content_type, {}) + "Transfer-Encoding: chunked\r\n\r\n"});
   for (const auto& c : chunks) {
@@ -86,20 +88,28 @@ TestPki TestPki::make(const std::string& dir) {
   auto run = [&](const std::string& what, const std::string& cmd) {
     const std::string full = "cd '" + dir + "' && " + cmd + " >>openssl.log 2>&1";
     if (std::system(full.c_str()) != 0)
-      throw std::runtime_error("making the test PKI failed at: " + what + " (see " + dir + "/openssl.log)");
+      throw std::runtime_error("making the test PKI failed at: " + what + " (see " + dir +
+                               "/openssl.log)");
   };
   std::system(("mkdir -p '" + dir + "'").c_str());
   const std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  run("CA", "openssl req -x509 " + ec + " -keyout ca.key -out ca.pem -days 2 -subj '/CN=tenure test CA'");
-  run("other CA", "openssl req -x509 " + ec + " -keyout other.key -out other.pem -days 2 -subj '/CN=unrelated CA'");
-  run("server ext", "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\nextendedKeyUsage=serverAuth\\n' >server.ext");
-  run("server csr", "openssl req " + ec + " -keyout server.key -out server.csr -subj '/CN=localhost'");
-  run("server cert", "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-                     "-extfile server.ext -out server.pem");
-  run("client ext", "printf 'extendedKeyUsage=clientAuth\\n' >client.ext");
-  run("client csr", "openssl req " + ec + " -keyout client.key -out client.csr -subj '/CN=tenure-client'");
-  run("client cert", "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
-                     "-extfile client.ext -out client.pem");
+  run("CA",
+      "openssl req -x509 " + ec + " -keyout ca.key -out ca.pem -days 2 -subj '/CN=tenure test CA'");
+  run("other CA", "openssl req -x509 " + ec +
+                      " -keyout other.key -out other.pem -days 2 -subj '/CN=unrelated CA'");
+  std::ofstream(dir + "/server.ext")
+      << "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n";
+  run("server csr",
+      "openssl req " + ec + " -keyout server.key -out server.csr -subj '/CN=localhost'");
+  run("server cert",
+      "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile server.ext -out server.pem");
+  std::ofstream(dir + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+  run("client csr",
+      "openssl req " + ec + " -keyout client.key -out client.csr -subj '/CN=tenure-client'");
+  run("client cert",
+      "openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 "
+      "-extfile client.ext -out client.pem");
   p.ca_cert = dir + "/ca.pem";
   p.other_ca_cert = dir + "/other.pem";
   p.server_cert = dir + "/server.pem";
@@ -163,7 +173,8 @@ struct HttpTestServer::Impl {
       r.target = std::string(req.target());
       r.body = req.body();
       r.connection = id;
-      for (const auto& f : req) r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+      for (const auto& f : req)
+        r.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
       Handler h;
       {
         std::lock_guard<std::mutex> lk(mu);
@@ -184,8 +195,8 @@ struct HttpTestServer::Impl {
     const auto end = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < end) {
       if (stopped.load()) return false;
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(5),
-                                                                               end - std::chrono::steady_clock::now()));
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(5), end - std::chrono::steady_clock::now()));
     }
     return !stopped.load();
   }

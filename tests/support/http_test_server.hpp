@@ -35,13 +35,15 @@ struct Reply {
   bool close_after = false;  // close the connection after the last step (no keep-alive)
 
   // A complete response with Content-Length.
-  static Reply status(int code, std::string body = {}, std::string content_type = "application/json",
+  static Reply status(int code, std::string body = {},
+                      std::string content_type = "application/json",
                       std::vector<std::pair<std::string, std::string>> extra = {});
   static Reply json(int code, const std::string& body) { return status(code, body); }
   // Chunked: headers now, then each chunk after `gap`, then the terminating chunk (unless
   // `finish` is false, for a stream that stays open until cut or stopped).
-  static Reply chunked(int code, const std::vector<std::string>& chunks, std::chrono::milliseconds gap = {},
-                       bool finish = true, std::string content_type = "application/json");
+  static Reply chunked(int code, const std::vector<std::string>& chunks,
+                       std::chrono::milliseconds gap = {}, bool finish = true,
+                       std::string content_type = "application/json");
   Reply& then_pause(std::chrono::milliseconds d);  // a pause before the next step
   Reply& then_cut();                               // close the connection here
   Reply& then_write(std::string raw);
@@ -51,7 +53,8 @@ struct Reply {
 // by it, and a second, unrelated CA (the "wrong CA"). Made with the openssl command in `dir`.
 struct TestPki {
   std::string dir;
-  std::string ca_cert, server_cert, server_key, client_cert, client_key, other_ca_cert;  // file paths
+  std::string ca_cert, server_cert, server_key, client_cert, client_key,
+      other_ca_cert;                            // file paths
   static TestPki make(const std::string& dir);  // throws std::runtime_error naming the failed step
   static std::string read(const std::string& path);
 };
