@@ -1,5 +1,6 @@
 #include "memory_backend.hpp"
 
+#include "tenure/backend_options.hpp"
 #include "tenure/fencing.hpp"
 
 #include <atomic>
@@ -266,6 +267,7 @@ Result<std::unique_ptr<BackendSession>> make_memory_backend(const BackendContext
   if (!ctx.url.path.empty() && ctx.url.path != "/")
     return make_error(Errc::bad_url, "memory backend URL '" + ctx.url.redacted() +
                                          "' has a path; use memory://NAMESPACE");
+  if (Status s = BackendOptions("memory", ctx).finish(); !s.ok()) return s;
   return std::unique_ptr<BackendSession>(new MemorySession(ctx));
 }
 
