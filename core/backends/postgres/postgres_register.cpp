@@ -5,7 +5,8 @@
 namespace tenure::backends {
 
 void register_postgres_backend() {
-  for (const char* scheme : {"postgres", "postgresql"}) register_backend(scheme, make_postgres_backend);
+  for (const char* scheme : {"postgres", "postgresql"})
+    register_backend(scheme, make_postgres_backend);
 }
 
 }  // namespace tenure::backends

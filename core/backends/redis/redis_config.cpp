@@ -60,17 +60,30 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
          "printable characters without spaces or {}*?[], at most 100 of them");
   o.read_ms("timeout_ms", c.command_timeout, milliseconds(1), milliseconds(3600000));
   o.read_ms("connect_timeout_ms", c.connect_timeout, milliseconds(1), milliseconds(3600000));
-  o.read("tls_ca", c.tls_ca);
-  o.read("tls_cert", c.tls_cert);
-  o.read("tls_key", c.tls_key);
-  o.read_bool("tls_insecure", c.tls_insecure);
+  // TLS items as core/net names them (tls_ca_file, tls_ca_pem, ...); tls_ca, tls_cert and
+  // tls_key are the same files under their first names.
+  net::TlsOptions& t = c.tls_opts;
+  t.option_prefix = "tls_";
+  o.read("tls_ca", t.ca_file);
+  o.read("tls_ca_file", t.ca_file);
+  o.read("tls_ca_pem", t.ca_pem);
+  o.read("tls_cert", t.cert_file);
+  o.read("tls_cert_file", t.cert_file);
+  o.read("tls_cert_pem", t.cert_pem);
+  o.read("tls_key", t.key_file);
+  o.read("tls_key_file", t.key_file);
+  o.read("tls_key_pem", t.key_pem);
+  o.read_bool("tls_insecure", t.insecure);
   o.read_bool("keyspace_events", s.keyspace_events);
   o.read_bool("share_connections", s.share_connections);
   o.read_bool("restart_guard", s.restart_guard);
-  if (!c.tls && (!c.tls_ca.empty() || !c.tls_cert.empty() || !c.tls_key.empty() || c.tls_insecure))
+  const bool tls_given = !t.ca_file.empty() || !t.ca_pem.empty() || !t.cert_file.empty() ||
+                         !t.cert_pem.empty() || !t.key_file.empty() || !t.key_pem.empty() ||
+                         t.insecure;
+  if (!c.tls && tls_given)
     o.fail(make_error(Errc::invalid_argument,
-                      "TLS options (tls_ca, tls_cert, tls_key, tls_insecure) given for a plain "
-                      "redis:// URL: use rediss:// for TLS"));
+                      "TLS options (tls_ca, tls_cert, tls_key, tls_insecure, ...) given for a "
+                      "plain redis:// URL: use rediss:// for TLS"));
   if (Status st = o.finish(); !st.ok()) return st;
   if (c.command_timeout >= rd)
     return make_error(Errc::invalid_timing, "Redis backend option timeout_ms (" +
