@@ -1,9 +1,10 @@
 #include "tenure/options.hpp"
 
+#include "tenure/option_values.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
-#include <charconv>
 #include <random>
 
 namespace tenure {
@@ -13,21 +14,18 @@ namespace {
 std::string ms(milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
 Result<int64_t> parse_ms(const std::string& key, const std::string& value) {
-  int64_t v = 0;
-  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-  if (ec != std::errc() || p != value.data() + value.size() || value.empty()) {
-    return make_error(
-        Errc::invalid_argument,
-        "option " + key + " must be a whole number of milliseconds, got '" + value + "'");
-  }
-  return v;
+  auto v = parse_int(value);
+  if (!v)
+    return make_error(Errc::invalid_argument, "option " + key +
+                                                  " must be a whole number of milliseconds, got '" +
+                                                  printable_value(value) + "'");
+  return *v;
 }
 
-Result<bool> parse_bool(const std::string& key, const std::string& value) {
-  if (value == "1" || value == "true" || value == "yes" || value == "on") return true;
-  if (value == "0" || value == "false" || value == "no" || value == "off") return false;
-  return make_error(Errc::invalid_argument,
-                    "option " + key + " must be true or false, got '" + value + "'");
+Result<bool> parse_bool_option(const std::string& key, const std::string& value) {
+  if (auto b = parse_bool(value)) return *b;
+  return make_error(Errc::invalid_argument, "option " + key + " must be true or false, got '" +
+                                                printable_value(value) + "'");
 }
 
 }  // namespace
@@ -131,7 +129,7 @@ Status set_option(ElectorOptions& o, const std::string& key, const std::string& 
   if (key == "retry_period_ms") return set_ms(o.timing.retry_period);
   if (key == "stop_timeout_ms") return set_ms(o.stop_timeout);
   if (key == "observe_only") {
-    auto v = parse_bool(key, value);
+    auto v = parse_bool_option(key, value);
     if (!v.ok()) return v.status;
     o.observe_only = v.value;
     return {};

@@ -386,23 +386,23 @@ TEST(PostgresErrors, NonPostgresPortIsUnreachableWithReason) {
       << ev.message;
 }
 
-TEST(PostgresErrors, UnknownParameterAndModeAreBadUrl) {
+TEST(PostgresErrors, UnknownParameterAndBadValuesAreRefused) {
   ElectorOptions o;
   o.election = "x";
   o.identity = "alpha";
   o.backend_url = "postgres://u:p@127.0.0.1:1/db?sslmod=require";
   auto e = Elector::create(o);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status.code, Errc::bad_url);
+  EXPECT_EQ(e.status.code, Errc::unknown_option);
   EXPECT_NE(e.status.message.find("sslmod"), std::string::npos) << e.status.message;
   o.backend_url = "postgres://u:p@127.0.0.1:1/db?mode=exclusive";
   e = Elector::create(o);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status.code, Errc::bad_url);
+  EXPECT_EQ(e.status.code, Errc::invalid_argument);
   o.backend_url = "postgres://u:p@127.0.0.1:1/db?table=Bad-Name";
   e = Elector::create(o);
   ASSERT_FALSE(e.ok());
-  EXPECT_EQ(e.status.code, Errc::bad_url);
+  EXPECT_EQ(e.status.code, Errc::invalid_argument);
   // Every libpq parameter passes through.
   o.backend_url =
       "postgresql://u:p@127.0.0.1:1/db?sslmode=disable&connect_timeout=3&target_session_attrs=any";

@@ -222,7 +222,7 @@ TEST(PostgresSessionFaults, BadTakeoverGraceIsRefusedClearly) {
     o.election = "e";
     auto e = Elector::create(o);
     ASSERT_FALSE(e.ok()) << bad;
-    EXPECT_EQ(e.status.code, Errc::bad_url) << e.status.message;
+    EXPECT_EQ(e.status.code, Errc::invalid_argument) << e.status.message;
     EXPECT_NE(e.status.message.find("takeover_grace_ms"), std::string::npos) << e.status.message;
   }
 }

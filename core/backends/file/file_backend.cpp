@@ -20,6 +20,7 @@
 #include "file_store.hpp"
 #include "inotify_hub.hpp"
 #include "lock_stamp.hpp"
+#include "tenure/backend_options.hpp"
 #include "tenure/delivery.hpp"
 #include "tenure/log.hpp"
 #include "tenure/process.hpp"
@@ -648,6 +649,7 @@ Result<std::unique_ptr<LeaseBackend>> make_file_backend(const BackendContext& ct
   if (u.path.empty() || u.path == "/")
     return make_error(Errc::bad_url, "file backend URL '" + u.redacted() +
                                          "' has no directory; use file:///var/lib/tenure");
+  if (Status s = BackendOptions("file", ctx).finish(); !s.ok()) return s;
   std::string dir = u.path;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (auto s = file::ensure_writable_dir(dir); !s.ok()) return s;

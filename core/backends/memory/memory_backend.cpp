@@ -1,5 +1,6 @@
 #include "memory_backend.hpp"
 
+#include "tenure/backend_options.hpp"
 #include "tenure/delivery.hpp"
 #include "tenure/fencing.hpp"
 
@@ -268,6 +269,7 @@ Result<std::unique_ptr<LeaseBackend>> make_memory_backend(const BackendContext& 
   if (!ctx.url.path.empty() && ctx.url.path != "/")
     return make_error(Errc::bad_url, "memory backend URL '" + ctx.url.redacted() +
                                          "' has a path; use memory://NAMESPACE");
+  if (Status s = BackendOptions("memory", ctx).finish(); !s.ok()) return s;
   return std::unique_ptr<LeaseBackend>(new MemoryBackend(ctx));
 }
 

@@ -1,5 +1,6 @@
 #include "postgres/pg_config.hpp"
 
+#include "tenure/backend_options.hpp"
 #include "tenure/local_file.hpp"
 
 #include <libpq-fe.h>
@@ -38,11 +39,13 @@ std::set<std::string> libpq_keywords() {
   return out;
 }
 
-bool parse_bool(const std::string& v, bool& out) {
-  if (v == "1" || v == "true" || v == "yes" || v == "on") return out = true, true;
-  if (v == "0" || v == "false" || v == "no" || v == "off") return out = false, true;
-  return false;
+std::string name_rule(const std::string& key) {
+  return std::string("[a-z_][a-z0-9_]*, at most ") + (key == "schema" ? "22" : "40") +
+         " characters";
 }
+
+bool valid_schema(const std::string& s) { return valid_name(s, 22); }
+bool valid_table(const std::string& s) { return valid_name(s, 40); }
 
 }  // namespace
 
@@ -64,20 +67,19 @@ std::string process_tag() {
 std::string quote_ident(const std::string& name) { return "\"" + name + "\""; }
 
 Status derive_names(Names& n) {
-  if (!valid_name(n.schema, 22))
-    return make_error(Errc::bad_url,
-                      "postgres: schema '" + n.schema +
-                          "' must match [a-z_][a-z0-9_]* and have at most 22 characters");
-  if (!valid_name(n.table, 40))
-    return make_error(Errc::bad_url,
-                      "postgres: table '" + n.table +
-                          "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
-  if (!valid_name(n.runs_table, 40))
-    return make_error(Errc::bad_url,
-                      "postgres: runs_table '" + n.runs_table +
-                          "' must match [a-z_][a-z0-9_]* and have at most 40 characters");
+  // Checked again here: a caller may fill Names without parse_config.
+  auto bad = [](const std::string& key, const std::string& value) {
+    return make_error(Errc::invalid_argument, "PostgreSQL backend option " + key + "='" +
+                                                  printable_value(value) + "' is not valid: give " +
+                                                  name_rule(key));
+  };
+  if (!valid_schema(n.schema)) return bad("schema", n.schema);
+  if (!valid_table(n.table)) return bad("table", n.table);
+  if (!valid_table(n.runs_table)) return bad("runs_table", n.runs_table);
   if (n.table == n.runs_table)
-    return make_error(Errc::bad_url, "postgres: table and runs_table must differ");
+    return make_error(
+        Errc::invalid_argument,
+        "PostgreSQL backend options table and runs_table must differ (both '" + n.table + "')");
   const std::string s = quote_ident(n.schema) + ".";
   n.seq_name = n.table + "_token_seq";
   n.version_table = n.table + "_schema";
@@ -92,10 +94,6 @@ Status derive_names(Names& n) {
 Result<PgConfig> parse_config(const BackendContext& ctx) {
   PgConfig cfg;
   const Url& url = ctx.url;
-  // URL query first, backend.<key> options override it.
-  std::map<std::string, std::string> query = url.query;
-  for (const auto& [k, v] : ctx.options) query[k] = v;
-
   std::map<std::string, std::string> kw;  // libpq keyword -> value
   // Several hosts go to libpq as its own comma lists (it tries them in order).
   std::string hosts, ports;
@@ -111,50 +109,29 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
   if (url.has_password) kw["password"] = url.password;
   if (url.path.size() > 1) kw["dbname"] = url.path.substr(1);
 
-  const std::set<std::string> known = libpq_keywords();
-  for (const auto& [k, v] : query) {
-    if (k == "mode") {
-      if (v == "session") {
-        cfg.session_mode = true;
-      } else if (v != "lease") {
-        return Status{make_error(
-            Errc::bad_url,
-            "postgres: mode='" + v + "' is not known; use mode=lease (default) or mode=session")};
-      }
-    } else if (k == "schema") {
-      cfg.names.schema = v;
-    } else if (k == "table") {
-      cfg.names.table = v;
-    } else if (k == "runs_table") {
-      cfg.names.runs_table = v;
-    } else if (k == "allow_proxy") {
-      if (!parse_bool(v, cfg.allow_proxy))
-        return Status{
-            make_error(Errc::bad_url, "postgres: allow_proxy='" + v + "' must be true or false")};
-    } else if (k == "takeover_grace_ms") {
-      char* end = nullptr;
-      errno = 0;
-      const long long ms = std::strtoll(v.c_str(), &end, 10);
-      if (v.empty() || *end != '\0' || errno != 0 || ms < 0 || ms > 60000)
-        return Status{
-            make_error(Errc::bad_url, "postgres: takeover_grace_ms='" + v +
-                                          "' must be a number of milliseconds, 0 to 60000")};
-      cfg.takeover_grace = milliseconds(ms);
-    } else if (known.count(k) != 0) {
-      // libpq opens these files itself, blocking, on the I/O thread: a FIFO would hang it.
-      for (const char* file_key : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"})
-        if (k == file_key)
-          if (Status s = check_not_special_file(k, v); !s.ok()) return s;
-      kw[k] = v;
-    } else {
-      return Status{make_error(
-          Errc::bad_url,
-          "postgres: '" + k +
-              "' is neither a libpq connection parameter (sslmode, sslrootcert, connect_timeout, "
-              "application_name, target_session_attrs, ...) nor a tenure option (mode, schema, "
-              "table, runs_table, allow_proxy, takeover_grace_ms)")};
-    }
+  // tenure's options (the table in docs/postgres.md); every other key goes to libpq unchanged.
+  BackendOptions o("PostgreSQL", ctx);
+  o.read_enum("mode", cfg.session_mode, {{"lease", false}, {"session", true}});
+  o.read("schema", cfg.names.schema, valid_schema, name_rule("schema"));
+  o.read("table", cfg.names.table, valid_table, name_rule("table"));
+  o.read("runs_table", cfg.names.runs_table, valid_table, name_rule("runs_table"));
+  o.read_bool("allow_proxy", cfg.allow_proxy);
+  o.read_ms("takeover_grace_ms", cfg.takeover_grace, milliseconds(0), milliseconds(60000));
+  const std::set<std::string> libpq = libpq_keywords();
+  for (const auto& [k, given] : o.given()) {
+    if (libpq.count(k) == 0) continue;
+    const std::string v = *o.take(k);
+    // libpq opens these files itself, blocking, on the I/O thread: a FIFO would hang it.
+    for (const char* file_key : {"sslrootcert", "sslcert", "sslkey", "sslcrl", "passfile"})
+      if (k == file_key)
+        if (Status s = check_not_special_file(k, v); !s.ok()) o.fail(s);
+    if (k == "connect_timeout" && !parse_int(v)) o.malformed(k, v, "a whole number of seconds");
+    kw[k] = v;
   }
+  if (Status s = o.finish("libpq's connection parameters (sslmode, sslrootcert, connect_timeout, "
+                          "application_name, target_session_attrs, ...)");
+      !s.ok())
+    return s;
   if (Status s = derive_names(cfg.names); !s.ok()) return s;
 
   // Defaults that suit leader election; any of them can be overridden in the URL.
@@ -169,14 +146,10 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
   kw.try_emplace("keepalives_idle", "5");
   kw.try_emplace("keepalives_interval", "2");
   kw.try_emplace("keepalives_count", "3");
+  // libpq waits forever for 0 or less; tenure's own connect timer then keeps its default.
   if (auto it = kw.find("connect_timeout"); it != kw.end()) {
-    try {
-      int secs = std::stoi(it->second);
-      if (secs > 0) cfg.conn.connect_timeout = milliseconds(secs * 1000L);
-    } catch (...) {
-      return Status{
-          make_error(Errc::bad_url, "postgres: connect_timeout must be a number of seconds")};
-    }
+    const int64_t secs = parse_int(it->second).value_or(0);
+    if (secs > 0) cfg.conn.connect_timeout = milliseconds(std::min<int64_t>(secs, 86400) * 1000);
   }
 
   for (const auto& [k, v] : kw) cfg.conn.keywords.emplace_back(k, v);

@@ -44,10 +44,9 @@ struct PgConfig {
   std::string hub_key;  // connections are shared by configs with the same key
 };
 
-// Tenure's own query keys; every other key must be a libpq connection keyword.
-inline constexpr const char* kTenureKeys[] = {"mode",       "schema",      "table",
-                                              "runs_table", "allow_proxy", "takeover_grace_ms"};
-
+// tenure's options (mode, schema, table, runs_table, allow_proxy, takeover_grace_ms) from the URL
+// query and backend.<key> options; every other key must be a libpq connection keyword and goes
+// to libpq unchanged. Mistakes get the codes of tenure/backend_options.hpp.
 Result<PgConfig> parse_config(const BackendContext& ctx);
 Status derive_names(Names& n);
 

@@ -1,5 +1,5 @@
-// One asynchronous libpq connection driven by Asio: the connection's socket is watched with a
-// posix::stream_descriptor (released, never closed: libpq owns the fd), queries are queued and
+// One asynchronous libpq connection driven by Asio: the connection's socket is watched with
+// net::FdWatcher (never closed: libpq owns the fd), queries are queued and
 // sent one at a time, results read with PQconsumeInput/PQisBusy/PQgetResult, notifications with
 // PQnotifies. Every handler runs on the connection's executor.
 //
@@ -14,7 +14,6 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
@@ -29,6 +28,9 @@
 #include "postgres/pg_config.hpp"
 #include "postgres/pg_connect_gate.hpp"
 #include "tenure/errors.hpp"
+#include "tenure/net/backoff.hpp"
+#include "tenure/net/fd_watcher.hpp"
+#include "tenure/net/registry.hpp"
 
 namespace tenure::backends::pg {
 
@@ -66,7 +68,7 @@ struct ConnHooks {
   std::vector<std::string> prepare;
 };
 
-class PgConnection : public std::enable_shared_from_this<PgConnection> {
+class PgConnection : public std::enable_shared_from_this<PgConnection>, public net::Abandonable {
  public:
   PgConnection(asio::any_io_executor ex, ConnParams params, ConnHooks hooks);
   ~PgConnection();
@@ -94,13 +96,26 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void close();
   // Only when the io_context no longer runs (its shutdown): drop the server connection and every
   // queued completion at once, without posting anything.
-  void abandon();
+  void abandon() override;
 
   const asio::any_io_executor& executor() const { return ex_; }
   const ConnParams& params() const { return params_; }
 
  private:
-  struct Pending;
+  struct Pending {
+    std::string sql;
+    std::vector<Param> params;
+    bool simple = false;
+    milliseconds timeout{0};
+    QueryHandler done;
+    std::unique_ptr<asio::steady_timer> timer;
+    PgResult result;
+    Status error;
+    bool finished = false;
+    bool internal = false;     // setup statements: not a caller's query
+    std::string preparing;     // set while the statement's PQsendPrepare is out
+    std::string prepare_only;  // setup: prepare sql under this name, do not run it
+  };
   // waiting: for a connect turn from the gate (too many connects to this server under way).
   enum class State { idle, waiting, connecting, setup, ready };
 
@@ -110,15 +125,21 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   void on_turn();  // the gate lets a waiting connect go
   void connect_step(PostgresPollingStatusType st);
   void on_connected();
-  void run_setup(size_t i);
+  // Setup after every connect, in phases: check_pooler, run_setup_statement(0..),
+  // prepare_statement(0..), setup_done.
+  void send_setup(std::shared_ptr<Pending> p);
+  void check_pooler();
+  void run_setup_statement(size_t i);
+  void prepare_statement(size_t i);
+  void setup_done();
   void send(const std::shared_ptr<Pending>& p);
   void flush();
   void arm_read();
   void on_readable();
   void collect();
   void drain_notifies();
-  void update_socket(bool force);
-  void wait(asio::posix::descriptor_base::wait_type t, std::function<void()> fn);
+  void rebind_socket();
+  void wait(net::FdWatcher::Want want, std::function<void()> fn);
   void on_timeout(const std::shared_ptr<Pending>& p);
   void finish(const std::shared_ptr<Pending>& p, Result<PgResult> r);
   // Drops the server connection. fail_queue: also fail queries not yet sent (a failed connect).
@@ -136,9 +157,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
   bool closed_ = false;
   bool keep_on_timeout_ = false;
   std::atomic<bool> abandoned_{false};
-  int fd_ = -1;
-  std::optional<asio::posix::stream_descriptor> sd_;
-  uint64_t sock_gen_ = 0;  // changes whenever the descriptor changes: stale waits are ignored
+  net::FdWatcher socket_;  // libpq's socket (PQsocket): watched, never closed
   uint64_t conn_gen_ = 0;  // changes with every teardown
   bool reading_ = false;
   bool writing_ = false;
@@ -151,7 +170,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection> {
       false;  // this session is PostgreSQL's own (no pooler): prepared statements are safe
   asio::steady_timer connect_timer_;
   asio::steady_timer reconnect_timer_;
-  int failures_ = 0;
+  net::Backoff backoff_;  // between reconnects; reset once connected
   // Shared with every connection to the same server, database and user: backoff while the
   // server refuses connections for its connection limit.
   std::shared_ptr<ConnectGate> gate_;
@@ -164,5 +183,7 @@ Status classify_connect_error(const ConnParams& p, const std::string& libpq_mess
 // The refusal for SQLSTATE 53300 (too many connections), naming the limit the server gave.
 Status connection_limit_error(const ConnParams& p, const std::string& server_message);
 Status classify_result_error(const ConnParams& p, const PGresult* r);
+// libpq's message without its trailing newlines and spaces.
+std::string trim_message(std::string s);
 
 }  // namespace tenure::backends::pg

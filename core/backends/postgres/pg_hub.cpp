@@ -2,86 +2,30 @@
 
 #include "postgres/pg_sql.hpp"
 
-#include <algorithm>
-#include <boost/asio/execution/context.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/asio/query.hpp>
-#include <boost/asio/strand.hpp>
-#include <map>
 
 namespace tenure::backends::pg {
 
-namespace {
-
-// Hubs live as long as their runtime: the registry is a service of the io_context, so a runtime
-// that is torn down (the last elector gone) and started again never sees the old hubs, and its
-// shutdown abandons every connection that is left (closing the sockets, freeing advisory locks).
-class Registry : public asio::execution_context::service {
- public:
-  static asio::execution_context::id id;
-  explicit Registry(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
-  void shutdown() override {
-    std::vector<std::shared_ptr<PgConnection>> conns;
-    {
-      std::lock_guard<std::mutex> lk(mu);
-      for (auto& w : tracked)
-        if (auto c = w.lock()) conns.push_back(std::move(c));
-      tracked.clear();
-      hubs.clear();
-    }
-    for (auto& c : conns) c->abandon();
-  }
-  void track(const std::shared_ptr<PgConnection>& c) {
-    std::lock_guard<std::mutex> lk(mu);
-    tracked.erase(
-        std::remove_if(tracked.begin(), tracked.end(), [](auto& w) { return w.expired(); }),
-        tracked.end());
-    tracked.push_back(c);
-  }
-  std::mutex mu;
-  std::map<std::string, std::weak_ptr<PgHub>> hubs;
-  std::vector<std::weak_ptr<PgConnection>> tracked;
-};
-asio::execution_context::id Registry::id;
-
-Registry& registry_of(const asio::any_io_executor& io) {
-  asio::execution_context& ctx = asio::query(io, asio::execution::context);
-  return asio::use_service<Registry>(ctx);
-}
-
-}  // namespace
-
+// Hubs and lock connections live as long as their runtime: the registry is a service of the
+// io_context (net::ConnectionRegistry), so a runtime that is torn down (the last elector gone)
+// and started again never sees the old hubs, and its shutdown abandons every connection that is
+// left (closing the sockets, freeing advisory locks).
 void track_connection(const asio::any_io_executor& io, const std::shared_ptr<PgConnection>& conn) {
-  registry_of(io).track(conn);
+  net::ConnectionRegistry::of(io).track(conn);
 }
 
 std::shared_ptr<PgHub> PgHub::get(const PgConfig& cfg, const asio::any_io_executor& io) {
-  Registry& reg = registry_of(io);
-  // The hub's own strand on the runtime's io_context (the elector's executor is a strand on it).
-  asio::any_io_executor ex;
-  using Strand = asio::strand<asio::io_context::executor_type>;
-  if (const auto* s = io.target<Strand>()) {
-    ex = asio::make_strand(s->get_inner_executor());
-  } else if (const auto* e = io.target<asio::io_context::executor_type>()) {
-    ex = asio::make_strand(*e);
-  } else {
-    ex = asio::make_strand(io);
+  auto& registry = net::ConnectionRegistry::of(io);
+  bool created = false;
+  auto hub = registry.get_or_create<PgHub>(cfg.hub_key, [&] {
+    created = true;
+    // Its own strand on the runtime's io_context (the elector's executor is a strand on it).
+    return std::shared_ptr<PgHub>(new PgHub(cfg, net::own_strand(io)));
+  });
+  if (created) {
+    hub->start();
+    registry.track(hub->conn_);
   }
-  std::shared_ptr<PgHub> hub;
-  {
-    std::lock_guard<std::mutex> lk(reg.mu);
-    for (auto it = reg.hubs.begin(); it != reg.hubs.end();) {  // forget dead hubs
-      it = it->second.expired() ? reg.hubs.erase(it) : std::next(it);
-    }
-    if (auto it = reg.hubs.find(cfg.hub_key); it != reg.hubs.end()) {
-      if (auto h = it->second.lock()) return h;
-    }
-    hub.reset(new PgHub(cfg, ex));
-    reg.hubs[cfg.hub_key] = hub;
-  }
-  hub->start();
-  reg.track(hub->conn_);
   return hub;
 }
 

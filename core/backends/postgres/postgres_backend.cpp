@@ -3,15 +3,12 @@
 #include "postgres/pg_config.hpp"
 #include "postgres/pg_hub.hpp"
 #include "postgres/pg_session.hpp"
+#include "tenure/backend_options.hpp"
 
 namespace tenure::backends {
 
 Result<std::unique_ptr<LeaseBackend>> make_postgres_backend(const BackendContext& ctx) {
-  if (!ctx.io) {
-    return Status{
-        make_error(Errc::unsupported_backend,
-                   "the postgres backend needs the Asio runtime (not a manual executor)")};
-  }
+  if (Status st = require_asio_runtime(ctx, "PostgreSQL"); !st.ok()) return st;
   auto cfg = pg::parse_config(ctx);
   if (!cfg.ok()) return cfg.status;
   auto hub = pg::PgHub::get(cfg.value, ctx.io);

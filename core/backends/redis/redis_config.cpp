@@ -1,32 +1,13 @@
 #include "redis/redis_config.hpp"
 
+#include "tenure/backend_options.hpp"
+
 #include <algorithm>
 #include <cstdlib>
-#include <set>
 
 namespace tenure::backends::redis {
 
 namespace {
-
-bool parse_bool(const std::string& v, bool& out) {
-  if (v == "1" || v == "true" || v == "yes" || v == "on") {
-    out = true;
-    return true;
-  }
-  if (v == "0" || v == "false" || v == "no" || v == "off") {
-    out = false;
-    return true;
-  }
-  return false;
-}
-
-bool parse_ms(const std::string& v, milliseconds& out) {
-  char* end = nullptr;
-  long long x = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || x <= 0 || x > 3600000) return false;
-  out = milliseconds(x);
-  return true;
-}
 
 bool valid_prefix(const std::string& p) {
   if (p.size() > 100) return false;
@@ -77,58 +58,42 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
                                                       : request_timeout_for(ctx.timing);
   c.connect_timeout = c.command_timeout;
 
-  std::map<std::string, std::string> opts = u.query;
-  for (const auto& [k, v] : ctx.options) opts[k] = v;
-  static const std::set<std::string> known = {
-      "prefix",       "timeout_ms",      "connect_timeout_ms",
-      "tls_ca",       "tls_cert",        "tls_key",
-      "tls_insecure", "keyspace_events", "share_connections",
-      "restart_guard"};
-  for (const auto& [k, v] : opts) {
-    if (!known.count(k))
-      return make_error(Errc::unknown_option,
-                        "unknown Redis backend option '" + k +
-                            "'; known: prefix, timeout_ms, connect_timeout_ms, tls_ca, tls_cert, "
-                            "tls_key, tls_insecure, keyspace_events, share_connections, "
-                            "restart_guard");
-    bool ok = true;
-    if (k == "prefix") {
-      ok = valid_prefix(v);
-      s.prefix = v;
-    } else if (k == "timeout_ms") {
-      ok = parse_ms(v, c.command_timeout);
-    } else if (k == "connect_timeout_ms") {
-      ok = parse_ms(v, c.connect_timeout);
-    } else if (k == "tls_ca") {
-      c.tls_ca = v;
-    } else if (k == "tls_cert") {
-      c.tls_cert = v;
-    } else if (k == "tls_key") {
-      c.tls_key = v;
-    } else if (k == "tls_insecure") {
-      ok = parse_bool(v, c.tls_insecure);
-    } else if (k == "keyspace_events") {
-      ok = parse_bool(v, s.keyspace_events);
-    } else if (k == "share_connections") {
-      ok = parse_bool(v, s.share_connections);
-    } else if (k == "restart_guard") {
-      ok = parse_bool(v, s.restart_guard);
-    }
-    if (!ok)
-      return make_error(Errc::invalid_argument,
-                        "bad value '" + v + "' for Redis backend option " + k +
-                            (k == "prefix" ? " (printable, no spaces or {}*?[], at most 100 chars)"
-                             : k.find("_ms") != std::string::npos ? " (milliseconds, 1..3600000)"
-                                                                  : " (true or false)"));
-  }
+  // The options, their defaults and ranges: the table in docs/redis.md.
+  BackendOptions o("Redis", ctx);
+  o.read("prefix", s.prefix, valid_prefix,
+         "printable characters without spaces or {}*?[], at most 100 of them");
+  o.read_ms("timeout_ms", c.command_timeout, milliseconds(1), milliseconds(3600000));
+  o.read_ms("connect_timeout_ms", c.connect_timeout, milliseconds(1), milliseconds(3600000));
+  // TLS items as core/net names them (tls_ca_file, tls_ca_pem, ...); tls_ca, tls_cert and
+  // tls_key are the same files under their first names.
+  net::TlsOptions& t = c.tls_opts;
+  t.option_prefix = "tls_";
+  o.read("tls_ca", t.ca_file);
+  o.read("tls_ca_file", t.ca_file);
+  o.read("tls_ca_pem", t.ca_pem);
+  o.read("tls_cert", t.cert_file);
+  o.read("tls_cert_file", t.cert_file);
+  o.read("tls_cert_pem", t.cert_pem);
+  o.read("tls_key", t.key_file);
+  o.read("tls_key_file", t.key_file);
+  o.read("tls_key_pem", t.key_pem);
+  o.read_bool("tls_insecure", t.insecure);
+  o.read_bool("keyspace_events", s.keyspace_events);
+  o.read_bool("share_connections", s.share_connections);
+  o.read_bool("restart_guard", s.restart_guard);
+  const bool tls_given = !t.ca_file.empty() || !t.ca_pem.empty() || !t.cert_file.empty() ||
+                         !t.cert_pem.empty() || !t.key_file.empty() || !t.key_pem.empty() ||
+                         t.insecure;
+  if (!c.tls && tls_given)
+    o.fail(make_error(Errc::invalid_argument,
+                      "TLS options (tls_ca, tls_cert, tls_key, tls_insecure, ...) given for a "
+                      "plain redis:// URL: use rediss:// for TLS"));
+  if (Status st = o.finish(); !st.ok()) return st;
   if (c.command_timeout >= rd)
     return make_error(Errc::invalid_timing, "Redis backend option timeout_ms (" +
                                                 std::to_string(c.command_timeout.count()) +
                                                 ") must be below renew_deadline (" +
                                                 std::to_string(rd.count()) + " ms)");
-  if (!c.tls && (!c.tls_ca.empty() || !c.tls_cert.empty() || c.tls_insecure))
-    return make_error(Errc::invalid_argument,
-                      "TLS options given for a plain redis:// URL: use rediss:// for TLS");
   return s;
 }
 

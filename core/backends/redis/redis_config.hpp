@@ -18,9 +18,8 @@ struct RedisSettings {
 };
 
 // redis://[user[:password]@]host[:port][/db][?option=value...] and rediss:// (TLS). Options come
-// from the URL query and from backend.<key> options (which win). Known options: prefix, timeout_ms,
-// connect_timeout_ms, tls_ca, tls_cert, tls_key, tls_insecure, keyspace_events,
-// share_connections, restart_guard.
+// from the URL query and from backend.<key> options (which win); the table in docs/redis.md lists
+// them. Mistakes get the codes of tenure/backend_options.hpp.
 Result<RedisSettings> parse_settings(const BackendContext& ctx);
 
 struct Keys {

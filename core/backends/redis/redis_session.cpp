@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "redis/redis_backend.hpp"
+#include "tenure/backend_options.hpp"
 #include "tenure/fencing.hpp"
 
 namespace tenure::backends::redis {
@@ -323,9 +324,7 @@ namespace tenure::backends {
 
 Result<std::unique_ptr<LeaseBackend>> make_redis_backend(const BackendContext& ctx) {
   using namespace redis;
-  if (!ctx.io)
-    return make_error(Errc::invalid_argument,
-                      "the Redis backend needs the Asio runtime (not a manual executor)");
+  if (Status st = require_asio_runtime(ctx, "Redis"); !st.ok()) return st;
   auto settings = parse_settings(ctx);
   if (!settings.ok()) return settings.status;
   auto shared = get_shared_connections(ctx.io, settings.value.conn, settings.value.keyspace_events,

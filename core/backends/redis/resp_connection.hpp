@@ -16,32 +16,15 @@
 #include <string>
 #include <vector>
 
+#include "redis/resp_reply.hpp"
 #include "tenure/errors.hpp"
-
-struct redisReply;  // hiredis
+#include "tenure/net/backoff.hpp"
+#include "tenure/net/tls.hpp"
 
 namespace tenure::backends::redis {
 
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-// A decoded RESP2 reply, copied out of hiredis' reply tree.
-struct Reply {
-  enum class Type { string, array, integer, nil, status, error };
-  Type type = Type::nil;
-  std::string str;  // string, status, error
-  long long integer = 0;
-  std::vector<Reply> elements;
-
-  bool is_error() const { return type == Type::error; }
-  bool is_nil() const { return type == Type::nil; }
-  bool starts_with(const char* code) const;  // an error or status whose text starts with code
-  std::string as_string() const;             // string/status/integer as text; "" otherwise
-  long long as_int(long long fallback = 0) const;
-};
-
-// Copies hiredis' reply tree into a Reply (public for the RESP fuzz target).
-Reply reply_from_hiredis(const redisReply* r);
 
 struct ConnConfig {
   std::string host;
@@ -51,10 +34,8 @@ struct ConnConfig {
   std::string password;
   bool has_password = false;
   int db = 0;
-  std::string tls_ca;    // CA file; empty: the system's default paths
-  std::string tls_cert;  // client certificate (chain) file, optional
-  std::string tls_key;   // client key file, optional
-  bool tls_insecure = false;
+  // rediss://: CA (none: the system's store), client certificate and key, insecure (tests).
+  net::TlsOptions tls_opts;
   milliseconds connect_timeout{2000};
   milliseconds command_timeout{2000};
   std::string display;  // host:port (scheme included) for messages; never the password
@@ -67,7 +48,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   using Callback = std::function<void(Result<Reply>)>;
   enum class Mode { command, subscriber };
 
-  // Validates TLS files (loads the CA, client certificate and key) so mistakes show at creation.
+  // Loads the TLS context (CA, client certificate and key) so mistakes show at creation.
   static Result<std::shared_ptr<RespConnection>> create(boost::asio::any_io_executor io,
                                                         ConnConfig cfg, Mode mode);
   ~RespConnection();
@@ -90,7 +71,7 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   bool ready() const { return state_ == State::ready; }
 
   void shutdown();  // thread-safe; fails nothing more, drops pending callbacks
-  const boost::asio::strand<boost::asio::any_io_executor>& strand() const { return strand_; }
+  const boost::asio::any_io_executor& strand() const { return strand_; }
   const ConnConfig& config() const { return cfg_; }
 
  private:
@@ -115,14 +96,14 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   void on_tick();
   void close_socket();
 
-  boost::asio::strand<boost::asio::any_io_executor> strand_;
+  boost::asio::any_io_executor strand_;  // the connection's own strand (net::own_strand)
   ConnConfig cfg_;
   Mode mode_;
   std::unique_ptr<Impl> impl_;
   std::atomic<State> state_{State::idle};
   uint64_t gen_ = 0;
   Status last_error_;
-  milliseconds backoff_{0};
+  net::Backoff backoff_;  // between reconnects; reset once the handshake completes
   // Server start, estimated conservatively from INFO's uptime_in_seconds, and whether this
   // connection saw the server restart (its run_id changed between two connects).
   Clock::time_point server_started_{};

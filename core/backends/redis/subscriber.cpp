@@ -1,6 +1,7 @@
 #include "redis/subscriber.hpp"
 
 #include "tenure/log.hpp"
+#include "tenure/net/registry.hpp"
 
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/io_context.hpp>
@@ -216,30 +217,19 @@ SharedConnections::~SharedConnections() {
   if (cmd) cmd->shutdown();
 }
 
-namespace {
-std::mutex g_pool_mu;
-std::map<std::string, std::weak_ptr<SharedConnections>>& pool() {
-  static auto* p = new std::map<std::string, std::weak_ptr<SharedConnections>>();
-  return *p;
-}
-}  // namespace
-
 Result<std::shared_ptr<SharedConnections>> get_shared_connections(asio::any_io_executor io,
                                                                   const ConnConfig& cfg,
                                                                   bool keyspace_events,
                                                                   bool share) {
-  std::string key;
-  if (share) {
-    auto& ctx = asio::query(io, asio::execution::context);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%p|", static_cast<void*>(&ctx));
-    key = buf + cfg.pool_key() + (keyspace_events ? "|ks" : "|noks");
-    std::lock_guard<std::mutex> lock(g_pool_mu);
-    auto it = pool().find(key);
-    if (it != pool().end()) {
-      if (auto s = it->second.lock()) return s;
-    }
-  }
+  // Shared per runtime: the registry is a service of the io_context, so a runtime started again
+  // never sees the old connections.
+  auto& registry = net::ConnectionRegistry::of(io);
+  const std::string key = cfg.pool_key() + (keyspace_events ? "|ks" : "|noks");
+  using Make = std::function<std::shared_ptr<SharedConnections>()>;
+  if (share)
+    if (auto s = registry.get_or_create<SharedConnections>(key, Make([] { return nullptr; })))
+      return s;
+  // Outside the registry's lock: loading the TLS files may fail, and takes a moment.
   auto conn = RespConnection::create(io, cfg, RespConnection::Mode::command);
   if (!conn.ok()) return conn.status;
   auto shared = std::make_shared<SharedConnections>();
@@ -247,20 +237,9 @@ Result<std::shared_ptr<SharedConnections>> get_shared_connections(asio::any_io_e
   shared->io = io;
   shared->cfg = cfg;
   shared->keyspace_events = keyspace_events;
-  if (share) {
-    std::lock_guard<std::mutex> lock(g_pool_mu);
-    auto& slot = pool()[key];
-    if (auto existing = slot.lock()) return existing;  // lost a race: use the winner's
-    slot = shared;
-    // Drop expired entries now and then.
-    for (auto it = pool().begin(); it != pool().end();) {
-      if (it->second.expired())
-        it = pool().erase(it);
-      else
-        ++it;
-    }
-  }
-  return shared;
+  if (!share) return shared;
+  // Another elector may have registered one meanwhile: use the winner's.
+  return registry.get_or_create<SharedConnections>(key, Make([&] { return shared; }));
 }
 
 }  // namespace tenure::backends::redis
