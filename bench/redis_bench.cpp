@@ -80,7 +80,7 @@ void bench_acquire(const Args& a) {
     std::printf("acquire: %s\n", s.status.message.c_str());
     return;
   }
-  BackendSession* b = s.value.get();
+  LeaseBackend* b = s.value.get();
   auto call_acquire = [&] {
     std::promise<Result<AcquireOutcome>> p;
     auto f = p.get_future();
@@ -110,7 +110,7 @@ void bench_acquire(const Args& a) {
       a.acquire, pct(us, 50) / 1000, pct(us, 99) / 1000,
       *std::max_element(us.begin(), us.end()) / 1000);
   std::promise<void> closed;
-  exec->post([&] { b->close([&] { closed.set_value(); }); });
+  exec->post([&] { b->close(exec->now(), [&] { closed.set_value(); }); });
   closed.get_future().wait();
 }
 

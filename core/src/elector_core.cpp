@@ -1,5 +1,6 @@
 #include "elector_core.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -10,6 +11,47 @@ using std::chrono::duration_cast;
 
 int64_t to_ms(Clock::duration d) { return duration_cast<milliseconds>(d).count(); }
 }  // namespace
+
+// The backend's way in: every call moves onto the elector's executor.
+class CoreSink final : public LeaseSink {
+ public:
+  explicit CoreSink(std::weak_ptr<ElectorCore> core, std::shared_ptr<Executor> exec)
+      : core_(std::move(core)), exec_(std::move(exec)) {}
+  void changed() override {
+    on_strand([](ElectorCore& c) { c.on_push(); });
+  }
+  void granted(LeaseRecord) override {
+    on_strand([](ElectorCore& c) {
+      c.report_error(make_error(Errc::internal, "granted() from a backend that is not assigned"));
+    });
+  }
+  void revoked(RevokeReason, Status, std::function<void()> ack) override {
+    on_strand([ack](ElectorCore& c) {
+      c.report_error(make_error(Errc::internal, "revoked() from a backend that is not assigned"));
+      if (ack) ack();
+    });
+  }
+  void lost(Status why) override {
+    on_strand([why](ElectorCore& c) { c.on_lost(why); });
+  }
+  void renewed(LeaseRecord) override {}
+  void leader_changed(LeaseRecord rec) override {
+    on_strand([rec](ElectorCore& c) { c.observe(rec); });
+  }
+  void report(Status s) override {
+    on_strand([s](ElectorCore& c) { c.report_error(s); });
+  }
+
+ private:
+  template <class Fn>
+  void on_strand(Fn fn) {
+    exec_->post([weak = core_, fn = std::move(fn)] {
+      if (auto self = weak.lock()) fn(*self);
+    });
+  }
+  std::weak_ptr<ElectorCore> core_;
+  std::shared_ptr<Executor> exec_;
+};
 
 ElectorCore::ElectorCore(ElectorOptions o, std::shared_ptr<Runtime> rt,
                          std::shared_ptr<Executor> ex)
@@ -40,26 +82,17 @@ Status ElectorCore::init(boost::asio::any_io_executor io) {
   ctx.options = opts.backend_options;
   ctx.executor = exec;
   ctx.io = std::move(io);
-  std::weak_ptr<ElectorCore> weak = shared_from_this();
-  ctx.report = [weak](Status st) {
-    if (auto self = weak.lock())
-      self->exec->post([weak, st = std::move(st)] {
-        if (auto self = weak.lock()) self->report_error(st);
-      });
-  };
-  ctx.recheck = [weak] {
-    if (auto self = weak.lock())
-      self->exec->post([weak] {
-        if (auto self = weak.lock()) self->on_recheck();
-      });
-  };
+  ctx.request_timeout = request_timeout_for(opts.timing);
+  sink = std::make_unique<CoreSink>(weak_from_this(), exec);
   auto session = (*factory)(ctx);
   if (!session.ok()) return session.status;
   backend = std::move(session.value);
   caps = backend->capabilities();
   backend_where_ = url.value.redacted();
-  registry_key = url.value.scheme + "://" + url.value.host + ":" + std::to_string(url.value.port) +
-                 url.value.path + "|" + opts.election + "|" + opts.identity;
+  registry_key = url.value.scheme + "://";
+  for (const auto& hp : url.value.hosts)
+    registry_key += hp.host + ":" + std::to_string(hp.port) + ",";
+  registry_key += url.value.path + "|" + opts.election + "|" + opts.identity;
   std::lock_guard lock(mu_);
   st_.role = Role::stopped;
   return {};
@@ -96,10 +129,7 @@ void ElectorCore::on_start() {
     leaderless_ = true;
     leaderless_since_ = exec->now();
   }
-  std::weak_ptr<ElectorCore> weak = shared_from_this();
-  backend->watch([weak] {
-    if (auto self = weak.lock()) self->on_push();
-  });
+  backend->start(*sink);
   if (opts.observe_only) {
     role_ = Role::observer;
     publish_status();
@@ -196,7 +226,9 @@ void ElectorCore::on_acquired(uint64_t epoch, Clock::time_point t0, Result<Acqui
                                                        "every candidate its own identity"));
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
-  if (r.value.retry_in.count() >= 0) delay = std::min<Clock::duration>(delay, r.value.retry_in);
+  if (r.value.retry_at)
+    delay = std::clamp<Clock::duration>(*r.value.retry_at - exec->now(), Clock::duration::zero(),
+                                        delay);
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::try_acquire);
 }
@@ -247,14 +279,10 @@ bool ElectorCore::overdue() {
   return true;
 }
 
-void ElectorCore::on_recheck() {
+void ElectorCore::on_lost(const Status& why) {
   if (role_ != Role::leader || stopping_) return;
-  if (op_in_flight_) {
-    recheck_pending_ = true;  // the running request may predate the loss: renew once more
-    return;
-  }
-  if (tick_) tick_->cancel();
-  on_renew_tick();
+  const bool race = why.code == Errc::lost || why.code == Errc::fenced;
+  step_down(race ? RevokeReason::lost : RevokeReason::backend_error, why.message);
 }
 
 void ElectorCore::on_renew_tick() {
@@ -270,7 +298,6 @@ void ElectorCore::on_renew_tick() {
 
 void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseRecord> r) {
   op_in_flight_ = false;
-  const bool recheck = std::exchange(recheck_pending_, false);
   if (epoch != epoch_ || role_ != Role::leader || stopping_) {
     if (stop_after_op_) finish_stop();
     return;
@@ -299,8 +326,7 @@ void ElectorCore::on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseR
     }
     // The deadline timer re-arms itself when it finds the deadline moved: no timer per renewal.
     if (overdue()) return;
-    schedule_tick(recheck ? Clock::duration::zero() : Clock::duration(opts.timing.retry_period),
-                  &ElectorCore::on_renew_tick);
+    schedule_tick(opts.timing.retry_period, &ElectorCore::on_renew_tick);
     return;
   }
   {
@@ -436,6 +462,9 @@ void ElectorCore::on_read(uint64_t epoch, Result<LeaseRecord> r) {
     observe(r.value);
   }
   auto delay = pending_push_ ? Clock::duration(std::chrono::milliseconds(1)) : follower_delay();
+  // A holder's lease that runs out may change hands then: look again at that time.
+  if (r.ok() && !r.value.holder.empty() && r.value.expires_in_ms >= 0)
+    delay = std::min<Clock::duration>(delay, milliseconds(r.value.expires_in_ms + 1));
   pending_push_ = false;
   schedule_tick(delay, &ElectorCore::do_read);
 }
@@ -545,7 +574,8 @@ void ElectorCore::finish_stop() {
     leaderless_ = false;
   }
   publish_status();
-  backend->close([self = shared_from_this()] { self->stopped_promise_.set_value(); });
+  backend->close(exec->now() + opts.stop_timeout,
+                 [self = shared_from_this()] { self->stopped_promise_.set_value(); });
 }
 
 void ElectorCore::emit(Event e) { events->push(std::move(e)); }

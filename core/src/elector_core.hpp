@@ -31,7 +31,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   std::shared_ptr<Runtime> runtime;  // null when driven by a ManualExecutor
   std::shared_ptr<Executor> exec;
   std::shared_ptr<EventQueue> events = std::make_shared<EventQueue>();
-  std::unique_ptr<BackendSession> backend;
+  std::unique_ptr<LeaseSink> sink;  // handed to the backend; outlives it
+  std::unique_ptr<LeaseBackend> backend;
   Capabilities caps;
   std::string registry_key;            // (backend, election, identity): one live elector per key
   std::atomic<bool> shut_down{false};  // stopped by tenure::shutdown: no runtime to wait for
@@ -51,7 +52,8 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   void try_acquire();
   void on_acquired(uint64_t epoch, Clock::time_point t0, Result<AcquireOutcome> r);
   void become_leader(Clock::time_point t0, const LeaseRecord& rec);
-  void on_recheck();  // BackendContext::recheck
+  friend class CoreSink;
+  void on_lost(const Status& why);  // LeaseSink::lost
   void on_renew_tick();
   void on_renewed(uint64_t epoch, Clock::time_point t0, Result<LeaseRecord> r);
   void on_deadline();
@@ -82,7 +84,6 @@ class ElectorCore : public std::enable_shared_from_this<ElectorCore> {
   Role role_ = Role::stopped;
   bool started_ = false, stopping_ = false, stopped_ = false;
   bool op_in_flight_ = false, pending_push_ = false;
-  bool recheck_pending_ = false;  // a recheck came while a request ran: renew right after it
   bool stop_after_op_ = false;
   // After an involuntary step-down the lease is held (not released, not re-acquired) until the
   // application acknowledges the revoked event or the safety margin passes.

@@ -32,10 +32,11 @@ bool decode(const std::string& in, std::string& out) {
 }
 
 Status bad(const std::string& shown, const std::string& why) {
-  return make_error(Errc::bad_url, "backend URL '" + shown + "': " + why +
-                                       " (expected scheme://[user[:password]@]host[:port][/path]"
-                                       "[?key=value], e.g. file:///var/lib/tenure or "
-                                       "redis://127.0.0.1:6379)");
+  return make_error(Errc::bad_url,
+                    "backend URL '" + shown + "': " + why +
+                        " (expected scheme://[user[:password]@]host[:port][,host[:port]...]"
+                        "[/path][?key=value], e.g. file:///var/lib/tenure or "
+                        "redis://127.0.0.1:6379)");
 }
 
 // Query keys whose values may appear in messages. Every other key's value is shown as ***, so a
@@ -81,20 +82,31 @@ size_t authority_end(const std::string& text, size_t start) {
   return end == std::string::npos ? text.size() : end;
 }
 
-// "host:port" with a port that is not a number from 1 to 65535 may be "user:password" without
-// its '@'.
-bool port_is_valid(const std::string& hostport) {
-  size_t from = 0;
-  if (!hostport.empty() && hostport[0] == '[') {
-    from = hostport.find(']');
-    if (from == std::string::npos) return true;  // no port to show or hide
+// One "host:port" of the host list with a port that is not a number from 1 to 65535 may be
+// "user:password" without its '@'. Returns where the suspicious ':' is, or npos when all is well.
+size_t bad_port_at(const std::string& hostport) {
+  size_t piece = 0;
+  for (;;) {
+    size_t comma = hostport.find(',', piece);
+    if (comma == std::string::npos) comma = hostport.size();
+    const std::string one = hostport.substr(piece, comma - piece);
+    size_t from = 0;
+    if (!one.empty() && one[0] == '[') {
+      from = one.find(']');
+      if (from == std::string::npos) from = one.size();  // no port to show or hide
+    }
+    const size_t colon = one.find(':', from);
+    if (colon != std::string::npos) {
+      const std::string port = one.substr(colon + 1);
+      const bool ok =
+          !port.empty() && port.size() <= 5 &&
+          std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) &&
+          std::stoi(port) >= 1 && std::stoi(port) <= 65535;
+      if (!ok) return piece + colon;
+    }
+    if (comma >= hostport.size()) return std::string::npos;
+    piece = comma + 1;
   }
-  const size_t colon = hostport.find(':', from);
-  if (colon == std::string::npos) return true;
-  const std::string port = hostport.substr(colon + 1);
-  return !port.empty() && port.size() <= 5 &&
-         std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }) &&
-         std::stoi(port) >= 1 && std::stoi(port) <= 65535;
 }
 
 std::string redact_query(const std::string& query) {
@@ -154,14 +166,58 @@ std::string redact_raw(const std::string& text, bool parsed) {
   }
   const size_t slash = rest.find('/');
   std::string hostport = rest.substr(0, slash);
-  if (!port_is_valid(hostport)) {
+  if (const size_t colon = bad_port_at(hostport); colon != std::string::npos) {
     // Possibly "user:password" without its '@': the password's tail may be in the path or the
     // query too, so nothing after the ':' is shown.
-    const size_t from = hostport[0] == '[' ? hostport.find(']') : 0;
-    return printable(head + hostport.substr(0, hostport.find(':', from)) + ":***");
+    return printable(head + hostport.substr(0, colon) + ":***");
   }
   rest = hostport + (slash == std::string::npos ? "" : rest.substr(slash));
   return printable(head + rest + tail);
+}
+
+// One entry of the host list: host, host:port, [v6] or [v6]:port.
+Status parse_host_port(const std::string& shown, std::string piece, HostPort& out) {
+  if (piece.empty())
+    return bad(shown,
+               "an empty host in the host list: separate hosts with single commas, as in "
+               "scheme://h1:2379,h2:2379");
+  std::string port;
+  if (piece[0] == '[') {
+    auto close = piece.find(']');
+    if (close == std::string::npos) return bad(shown, "unclosed '[' in an IPv6 host");
+    const std::string v6 = piece.substr(1, close - 1);
+    if (v6.empty()) return bad(shown, "empty brackets where an IPv6 host belongs");
+    // The address, then an optional zone written "%25zone" (RFC 6874).
+    const std::string addr = v6.substr(0, v6.find('%'));
+    if (addr.find_first_not_of("0123456789abcdefABCDEF:.") != std::string::npos)
+      return bad(shown, "an IPv6 host in brackets holds only hex digits, ':' and '.'");
+    if (!decode(v6, out.host)) return bad(shown, "bad percent-encoding in the IPv6 zone");
+    std::string after = piece.substr(close + 1);
+    if (!after.empty() && after[0] != ':')
+      return bad(shown, "junk after the IPv6 host (expected ':port', ',' or the end)");
+    if (!after.empty()) port = after.substr(1);
+    if (!after.empty() && port.empty()) return bad(shown, "a ':' without a port number");
+  } else {
+    auto colon = piece.rfind(':');
+    std::string host = piece.substr(0, colon == std::string::npos ? piece.size() : colon);
+    if (colon != std::string::npos) {
+      port = piece.substr(colon + 1);
+      if (host.find(':') != std::string::npos)
+        return bad(shown, "an IPv6 host needs brackets: [::1]:2379");
+      if (port.empty()) return bad(shown, "a ':' without a port number");
+    }
+    if (!decode(host, out.host)) return bad(shown, "bad percent-encoding in the host");
+  }
+  if (!port.empty()) {
+    if (port.size() > 5 ||
+        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
+      return bad(shown,
+                 "the port (after the host's last ':') is not a number from 1 to 65535; a "
+                 "password goes before an '@': scheme://user:password@host:port");
+    out.port = std::stoi(port);
+    if (out.port < 1 || out.port > 65535) return bad(shown, "the port is not in 1..65535");
+  }
+  return {};
 }
 
 }  // namespace
@@ -221,30 +277,20 @@ Result<Url> parse_url(const std::string& text) {
     if (!decode(user, u.user) || !decode(pass, u.password))
       return bad(shown, "bad percent-encoding in the user or password");
   }
-  std::string hostport = authority;
-  if (!hostport.empty() && hostport[0] == '[') {
-    auto close = hostport.find(']');
-    if (close == std::string::npos) return bad(shown, "unclosed '[' in an IPv6 host");
-    u.host = hostport.substr(1, close - 1);
-    hostport = hostport.substr(close + 1);
-    if (!hostport.empty() && hostport[0] != ':') return bad(shown, "junk after the IPv6 host");
-  } else {
-    auto colon = hostport.rfind(':');
-    u.host = hostport.substr(0, colon == std::string::npos ? hostport.size() : colon);
-    hostport = colon == std::string::npos ? "" : hostport.substr(colon);
-    std::string decoded;
-    if (!decode(u.host, decoded)) return bad(shown, "bad percent-encoding in the host");
-    u.host = decoded;
-  }
-  if (!hostport.empty()) {
-    std::string port = hostport.substr(1);
-    if (port.empty() || port.size() > 5 ||
-        !std::all_of(port.begin(), port.end(), [](unsigned char c) { return std::isdigit(c); }))
-      return bad(shown,
-                 "the port (after the host's last ':') is not a number from 1 to 65535; a "
-                 "password goes before an '@': scheme://user:password@host:port");
-    u.port = std::stoi(port);
-    if (u.port < 1 || u.port > 65535) return bad(shown, "the port is not in 1..65535");
+  if (!authority.empty()) {
+    size_t piece = 0;
+    for (;;) {
+      size_t comma = authority.find(',', piece);
+      if (comma == std::string::npos) comma = authority.size();
+      HostPort hp;
+      if (auto s = parse_host_port(shown, authority.substr(piece, comma - piece), hp); !s.ok())
+        return s;
+      u.hosts.push_back(std::move(hp));
+      if (comma >= authority.size()) break;
+      piece = comma + 1;
+    }
+    u.host = u.hosts.front().host;
+    u.port = u.hosts.front().port;
   }
   if (!decode(path, u.path)) return bad(shown, "bad percent-encoding in the path");
   size_t pos = 0;

@@ -185,16 +185,9 @@ bool must_fail_over(Fault f) {
 }
 
 int request_timeout_ms(const TrialConfig& cfg) {
-  switch (cfg.backend) {
-    case Backend::redis:
-      return std::clamp(cfg.renew_ms / 3, 20, 2000);
-    case Backend::pg_lease:
-    case Backend::pg_session:
-      return std::max((cfg.renew_ms - cfg.retry_ms) / 2, cfg.renew_ms / 4);
-    case Backend::file:
-      return 0;
-  }
-  return 0;
+  // The core's one rule (request_timeout_for); the file backend has no request timeout.
+  if (cfg.backend == Backend::file) return 0;
+  return std::max(1, std::max((cfg.renew_ms - cfg.retry_ms) / 2, cfg.renew_ms / 4));
 }
 
 std::optional<std::string> unavailable(Backend b) {

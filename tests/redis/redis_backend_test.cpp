@@ -294,7 +294,7 @@ TEST(RedisWake, ReleaseWakesWatcherByPubSub) {
   auto a = ss.open(url(), election, "a").value;
   auto b = ss.open(url(), election, "b").value;
   std::atomic<int> wakes{0};
-  ss.executor(b)->post([b, &wakes] { b->watch([&wakes] { ++wakes; }); });
+  ss.start(b, [&wakes] { ++wakes; });
   auto r = ss.acquire(a);
   ASSERT_TRUE(r.ok() && r.value.acquired);
   ASSERT_TRUE(wait_until([&] { return wakes.load() >= 1; }, 2000ms)) << "no wake on acquire";
@@ -310,34 +310,28 @@ TEST(RedisWake, ReleaseWakesWatcherByPubSub) {
   EXPECT_LT(us.count(), 1000000) << "release wake-up took " << us.count() << " us";
 }
 
-TEST(RedisWake, ExpiryWakesWatcherWithoutPolling) {
+// A follower is told when the holder's TTL runs out (the core arms the wake-up at retry_at).
+TEST(RedisWake, AcquireToldWhenTheHoldersLeaseExpires) {
   TENURE_REQUIRE_REDIS();
   Sessions ss;
   auto election = unique_name("expiry");
   Timing slow{milliseconds(800), milliseconds(600), milliseconds(500)};
   auto a = ss.open(url(), election, "a", slow).value;
   auto b = ss.open(url(), election, "b", slow).value;
-  std::atomic<int64_t> woke_at{0};
   auto r = ss.acquire(a);
   ASSERT_TRUE(r.ok() && r.value.acquired);
-  auto t_acq = std::chrono::steady_clock::now();
-  ss.executor(b)->post([b, &woke_at] {
-    b->watch([&woke_at] { woke_at = std::chrono::steady_clock::now().time_since_epoch().count(); });
-  });
-  std::this_thread::sleep_for(200ms);  // let the subscriber's first wake-up pass
-  woke_at = 0;
-  auto rb = ss.acquire(b);  // sees a's TTL and arms its expiry wake-up
+  const auto t_acq = std::chrono::steady_clock::now();
+  auto rb = ss.acquire(b);  // sees a's TTL
   ASSERT_TRUE(rb.ok());
   ASSERT_FALSE(rb.value.acquired);
-  ASSERT_TRUE(wait_until([&] { return woke_at.load() != 0; }, 3000ms, 1ms));
-  auto woke =
-      std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(woke_at.load()));
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(woke - t_acq).count();
-  EXPECT_GE(ms, 700);
-  EXPECT_LT(ms, 2000) << "expiry wake-up " << ms << " ms after acquire of an 800 ms lease";
+  ASSERT_TRUE(rb.value.retry_at.has_value()) << "a follower is told when the lease can move";
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*rb.value.retry_at - t_acq);
+  EXPECT_GE(ms.count(), 600);
+  EXPECT_LE(ms.count(), 900) << "retry_at " << ms.count() << " ms after acquire of an 800 ms lease";
+  std::this_thread::sleep_until(*rb.value.retry_at);
   auto r2 = ss.acquire(b);
   ASSERT_TRUE(r2.ok());
-  EXPECT_TRUE(r2.value.acquired);
+  EXPECT_TRUE(r2.value.acquired) << "the lease is free at retry_at";
 }
 
 TEST(RedisLedger, ClaimFinishFence) {
@@ -404,14 +398,14 @@ TEST(RedisSharing, ManySessionsShareTwoConnections) {
   Sessions ss;
   // Warm up: one session opens the shared command and subscriber connections.
   auto first = ss.open(url(), unique_name("share"), "w").value;
-  ss.executor(first)->post([first] { first->watch([] {}); });
+  ss.start(first, [] {});
   ASSERT_TRUE(ss.acquire(first).ok());
   std::this_thread::sleep_for(200ms);
   auto base = count_clients();
-  std::vector<BackendSession*> all;
+  std::vector<LeaseBackend*> all;
   for (int i = 0; i < 200; ++i) {
     auto s = ss.open(url(), unique_name("share"), "s").value;
-    ss.executor(s)->post([s] { s->watch([] {}); });
+    ss.start(s, [] {});
     all.push_back(s);
   }
   for (auto* s : all) ASSERT_TRUE(ss.acquire(s).ok());

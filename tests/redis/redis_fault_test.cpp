@@ -131,7 +131,7 @@ TEST(RedisFaults, PubSubResubscribesAfterRestart) {
   auto a = ss.open(env("TENURE_TEST_REDIS_URL"), election, "a").value;
   auto b = ss.open(env("TENURE_TEST_REDIS_URL"), election, "b").value;
   std::atomic<int> wakes{0};
-  ss.executor(b)->post([b, &wakes] { b->watch([&wakes] { ++wakes; }); });
+  ss.start(b, [&wakes] { ++wakes; });
   ASSERT_TRUE(ss.read(b).ok());
   ASSERT_EQ(ctl("restart"), 0);
   // The subscriber reconnects with backoff and wakes its watchers once it is back.

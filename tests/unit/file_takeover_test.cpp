@@ -128,7 +128,8 @@ TEST(FileTakeover, ReplacedSessionCannotRenewRecordOrRelease) {
   auto lost = s.acquire(n.value);
   ASSERT_TRUE(lost.ok());
   EXPECT_FALSE(lost.value.acquired) << "a fresh holder is not replaced";
-  EXPECT_GT(lost.value.retry_in.count(), 0) << "a standby is told when the lease would expire";
+  ASSERT_TRUE(lost.value.retry_at.has_value()) << "a standby is told when the lease would expire";
+  EXPECT_GT(*lost.value.retry_at, s.executor(n.value)->now());
 
   int fd = ::open((dir + "/job.lock").c_str(), O_RDWR | O_CLOEXEC);
   ASSERT_GE(fd, 0);

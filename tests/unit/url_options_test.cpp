@@ -53,6 +53,59 @@ TEST(Url, FileAndIpv6) {
   EXPECT_FALSE(v6.value.has_password);
 }
 
+TEST(Url, SeveralHosts) {
+  auto r = parse_url("etcd://u:pw@h1:2379,h2:2380,[::1]:2381,h4/prefix?x=1");
+  ASSERT_TRUE(r.ok()) << r.status.message;
+  ASSERT_EQ(r.value.hosts.size(), 4u);
+  EXPECT_EQ(r.value.hosts[0].host, "h1");
+  EXPECT_EQ(r.value.hosts[0].port, 2379);
+  EXPECT_EQ(r.value.hosts[1].host, "h2");
+  EXPECT_EQ(r.value.hosts[1].port, 2380);
+  EXPECT_EQ(r.value.hosts[2].host, "::1");
+  EXPECT_EQ(r.value.hosts[2].port, 2381);
+  EXPECT_EQ(r.value.hosts[3].host, "h4");
+  EXPECT_EQ(r.value.hosts[3].port, 0) << "no port given";
+  // host/port stay hosts[0] for backends that take one host.
+  EXPECT_EQ(r.value.host, "h1");
+  EXPECT_EQ(r.value.port, 2379);
+  EXPECT_EQ(r.value.path, "/prefix");
+  EXPECT_EQ(r.value.password, "pw");
+  EXPECT_EQ(r.value.redacted(), "etcd://u:***@h1:2379,h2:2380,[::1]:2381,h4/prefix?x=***");
+  auto v6 = parse_url("etcd://[fe80::1%25eth0]:2379,[2001:db8::2]");
+  ASSERT_TRUE(v6.ok()) << v6.status.message;
+  ASSERT_EQ(v6.value.hosts.size(), 2u);
+  EXPECT_EQ(v6.value.hosts[0].host, "fe80::1%eth0");
+  EXPECT_EQ(v6.value.hosts[1].host, "2001:db8::2");
+  EXPECT_EQ(v6.value.hosts[1].port, 0);
+  auto none = parse_url("file:///var/lib/tenure");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none.value.hosts.empty());
+}
+
+TEST(Url, BadHostListsSayWhatIsWrong) {
+  struct Case {
+    const char* url;
+    const char* says;
+  };
+  for (const Case& c :
+       {Case{"etcd://h1:2379,,h2:2379", "empty host"}, Case{"etcd://h1:2379,", "empty host"},
+        Case{"etcd://,h1", "empty host"}, Case{"etcd://h1:2379,h2:x", "not a number"},
+        Case{"etcd://h1,h2:70000", "1..65535"}, Case{"etcd://h1,[::1", "unclosed '['"},
+        Case{"etcd://h1,[::1]x", "junk after the IPv6 host"},
+        Case{"etcd://[]:2379", "empty brackets"}, Case{"etcd://[zz::1]:2379", "hex digits"},
+        Case{"etcd://::1:2379", "needs brackets"}, Case{"etcd://h1:", "without a port"}}) {
+    auto r = parse_url(c.url);
+    ASSERT_FALSE(r.ok()) << c.url;
+    EXPECT_EQ(r.status.code, Errc::bad_url) << c.url;
+    EXPECT_NE(r.status.message.find(c.says), std::string::npos)
+        << c.url << ": " << r.status.message;
+  }
+  // A bad port in the second host may be a password missing its '@': not shown.
+  auto leak = parse_url("etcd://h1:2379,user:s3cret/x");
+  ASSERT_FALSE(leak.ok());
+  EXPECT_EQ(leak.status.message.find("s3cret"), std::string::npos) << leak.status.message;
+}
+
 TEST(Url, RejectsMalformedWithoutLeakingPasswords) {
   for (const char* bad : {"", "127.0.0.1:6379", "://x", "redis://h:99999", "redis://h:12a",
                           "redis://h:", "redis://[::1", "redis://h/%zz", "has space://x"}) {

@@ -20,6 +20,7 @@
 #include "file_store.hpp"
 #include "inotify_hub.hpp"
 #include "lock_stamp.hpp"
+#include "tenure/delivery.hpp"
 #include "tenure/log.hpp"
 #include "tenure/process.hpp"
 
@@ -146,9 +147,9 @@ class Guard {
 constexpr int kGuardWaitMs = 20;
 constexpr milliseconds kGuardBusyRetry{100};
 
-class FileSession : public BackendSession, public Ledger {
+class FileBackend : public LeaseBackend, public Ledger {
  public:
-  FileSession(const BackendContext& ctx, std::string dir)
+  FileBackend(const BackendContext& ctx, std::string dir)
       : dir_(std::move(dir)),
         election_(ctx.election),
         identity_(ctx.identity),
@@ -157,13 +158,13 @@ class FileSession : public BackendSession, public Ledger {
         io_(ctx.io),
         pool_(file_pool()),
         strand_(boost::asio::make_strand(pool_->io)),
-        alive_(std::make_shared<std::atomic<bool>>(true)) {
+        delivery_(ctx.executor) {
     lock_path_ = dir_ + "/" + election_ + ".lock";
     lease_path_ = dir_ + "/" + election_ + ".lease";
     runs_dir_ = dir_ + "/" + election_ + ".runs";
     guard_path_ = dir_ + "/" + election_ + ".guard";
   }
-  ~FileSession() override {
+  ~FileBackend() override {
     if (fd_ >= 0) ::close(fd_);
     if (guard_fd_ >= 0) ::close(guard_fd_);
   }
@@ -256,10 +257,12 @@ class FileSession : public BackendSession, public Ledger {
           election_, identity_);
   }
 
-  void watch(std::function<void()> on_change) override {
+  void start(LeaseSink& sink) override {
     if (!hub_) return;
     auto id = hub_->subscribe(dir_, {election_ + ".lock", election_ + ".lease"}, exec_,
-                              std::move(on_change));
+                              [d = delivery_, sink = &sink] {
+                                if (d.is_open()) sink->changed();
+                              });
     if (id.ok()) {
       sub_id_ = id.value;
     } else {
@@ -269,11 +272,11 @@ class FileSession : public BackendSession, public Ledger {
     }
   }
 
-  void close(std::function<void()> done) override {
+  void close(Clock::time_point, std::function<void()> done) override {
     if (hub_ && sub_id_) hub_->unsubscribe(sub_id_);
-    auto alive = alive_;
-    boost::asio::post(strand_, [this, alive, exec = exec_, done = std::move(done)]() mutable {
-      *alive = false;
+    delivery_.close();
+    boost::asio::post(strand_, [this, exec = exec_, done = std::move(done)]() mutable {
+      *pool_closed_ = true;
       // Closing the file drops a lock we may still hold (stop timed out): never keep it.
       if (fd_ >= 0) ::close(fd_);
       if (guard_fd_ >= 0) ::close(guard_fd_);
@@ -378,15 +381,13 @@ class FileSession : public BackendSession, public Ledger {
   // Runs op on the file pool (this session's ops in order), completes on our executor.
   template <class T>
   void run(std::function<Result<T>()> op, Completion<T> done) {
-    auto alive = alive_;
-    boost::asio::post(strand_,
-                      [alive, exec = exec_, op = std::move(op), done = std::move(done)]() mutable {
-                        if (!*alive) return;
-                        Result<T> r = guarded_op(op);
-                        exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
-                          if (*alive) done(std::move(r));
-                        });
-                      });
+    // Work queued before close() still runs (a release must reach the file); its answer is
+    // dropped by the delivery. Work queued after the close's own step never runs.
+    boost::asio::post(strand_, [closed = pool_closed_, d = delivery_, op = std::move(op),
+                                done = std::move(done)]() mutable {
+      if (*closed) return;
+      d.complete<T>(std::move(done), guarded_op(op));
+    });
   }
 
   Status stamp(int64_t lease_ms) {
@@ -466,12 +467,14 @@ class FileSession : public BackendSession, public Ledger {
     return out;
   }
 
+  // retry_in: measured on the host's monotonic clock (the holder's stamp), told to the core on
+  // its executor clock. Negative: no time known (wait for the kernel lock's wake-up).
   Result<AcquireOutcome> not_acquired(milliseconds retry_in) {
     auto rec = read_record();
     if (!rec.ok()) return rec.status;
     AcquireOutcome out;
     out.record = rec.value;
-    out.retry_in = retry_in;
+    if (retry_in.count() >= 0) out.retry_at = exec_->now() + retry_in;
     return out;
   }
 
@@ -618,7 +621,8 @@ class FileSession : public BackendSession, public Ledger {
   boost::asio::any_io_executor io_;
   std::shared_ptr<FilePool> pool_;
   boost::asio::strand<boost::asio::io_context::executor_type> strand_;
-  std::shared_ptr<std::atomic<bool>> alive_;  // false once closed
+  Delivery delivery_;  // closed by close(): nothing completes after it
+  std::shared_ptr<bool> pool_closed_ = std::make_shared<bool>(false);  // pool strand only
   std::shared_ptr<file::InotifyHub> hub_;
   uint64_t sub_id_ = 0;
   bool watch_failed_ = false;  // executor state: no inotify watch, so no push
@@ -634,7 +638,7 @@ class FileSession : public BackendSession, public Ledger {
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> make_file_backend(const BackendContext& ctx) {
+Result<std::unique_ptr<LeaseBackend>> make_file_backend(const BackendContext& ctx) {
   const Url& u = ctx.url;
   if (!u.host.empty() && u.host != "localhost")
     return make_error(Errc::bad_url, "file backend URL '" + u.redacted() + "' names host '" +
@@ -647,10 +651,10 @@ Result<std::unique_ptr<BackendSession>> make_file_backend(const BackendContext& 
   std::string dir = u.path;
   while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   if (auto s = file::ensure_writable_dir(dir); !s.ok()) return s;
-  auto session = std::make_unique<FileSession>(ctx, dir);
+  auto session = std::make_unique<FileBackend>(ctx, dir);
   if (auto s = session->open_lock(); !s.ok()) return s;
   session->attach_hub();
-  return std::unique_ptr<BackendSession>(std::move(session));
+  return std::unique_ptr<LeaseBackend>(std::move(session));
 }
 
 }  // namespace tenure::backends

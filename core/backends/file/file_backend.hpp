@@ -10,6 +10,6 @@
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_file_backend(const BackendContext& ctx);
+Result<std::unique_ptr<LeaseBackend>> make_file_backend(const BackendContext& ctx);
 
 }  // namespace tenure::backends

@@ -1,5 +1,6 @@
 #include "memory_backend.hpp"
 
+#include "tenure/delivery.hpp"
 #include "tenure/fencing.hpp"
 
 #include <atomic>
@@ -14,8 +15,8 @@ namespace {
 using namespace std::chrono;
 
 struct Watcher {
-  std::shared_ptr<Executor> exec;
-  std::function<void()> fn;
+  Delivery delivery;  // the watching backend's: nothing reaches it after its close()
+  LeaseSink* sink;
 };
 
 struct ElectionState {
@@ -43,6 +44,10 @@ Store& store() {
   return *s;
 }
 
+void wake(const Watcher& w) {
+  w.delivery.post([sink = w.sink] { sink->changed(); });
+}
+
 int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
@@ -65,14 +70,14 @@ LeaseRecord record_of(const ElectionState& s, Clock::time_point now) {
   return r;
 }
 
-class MemorySession : public BackendSession, public Ledger {
+class MemoryBackend : public LeaseBackend, public Ledger {
  public:
-  explicit MemorySession(const BackendContext& ctx)
+  explicit MemoryBackend(const BackendContext& ctx)
       : key_(ctx.url.host + "/" + ctx.election),
         identity_(ctx.identity),
         timing_(ctx.timing),
         exec_(ctx.executor),
-        alive_(std::make_shared<std::atomic<bool>>(true)) {}
+        delivery_(ctx.executor) {}
 
   Capabilities capabilities() const override {
     return {
@@ -85,6 +90,7 @@ class MemorySession : public BackendSession, public Ledger {
           AcquireOutcome out;
           if (live(s, now)) {
             out.record = record_of(s, now);
+            out.retry_at = s.renewed + s.lease_duration;  // when this holder's lease runs out
             return out;
           }
           if (s.token >= kMaxFencingToken)
@@ -133,17 +139,17 @@ class MemorySession : public BackendSession, public Ledger {
         std::move(done));
   }
 
-  void watch(std::function<void()> on_change) override {
+  void start(LeaseSink& sink) override {
     std::lock_guard lock(store().mu);
     watcher_id_ = store().next_watcher++;
-    store().elections[key_].watchers[watcher_id_] = Watcher{exec_, std::move(on_change)};
+    store().elections[key_].watchers.insert_or_assign(watcher_id_, Watcher{delivery_, &sink});
   }
 
-  void close(std::function<void()> done) override {
+  void close(Clock::time_point, std::function<void()> done) override {
     {
       std::lock_guard lock(store().mu);
       store().elections[key_].watchers.erase(watcher_id_);
-      *alive_ = false;
+      delivery_.close();
     }
     exec_->post(std::move(done));
   }
@@ -227,18 +233,14 @@ class MemorySession : public BackendSession, public Ledger {
   void run(Op op, Completion<T> done) {
     std::lock_guard lock(store().mu);
     ElectionState& s = store().elections[key_];
-    auto alive = alive_;
     if (s.fault == MemoryFault::fail) {
-      exec_->post([alive, done = std::move(done)] {
-        if (*alive) done(make_error(Errc::unreachable, "memory backend: injected failure"));
-      });
+      delivery_.complete<T>(std::move(done),
+                            make_error(Errc::unreachable, "memory backend: injected failure"));
       return;
     }
     Result<T> r = op(s, exec_->now());
-    auto complete = [exec = exec_, alive, done = std::move(done), r = std::move(r)]() mutable {
-      exec->post([alive, done = std::move(done), r = std::move(r)]() mutable {
-        if (*alive) done(std::move(r));
-      });
+    auto complete = [d = delivery_, done = std::move(done), r = std::move(r)]() mutable {
+      d.complete<T>(std::move(done), std::move(r));
     };
     if (s.fault == MemoryFault::hang) {
       // The request reached the server but its answer is stuck (a hung connection).
@@ -250,23 +252,23 @@ class MemorySession : public BackendSession, public Ledger {
 
   void notify(ElectionState& s) {
     for (auto& [id, w] : s.watchers)
-      if (id != watcher_id_) w.exec->post(w.fn);
+      if (id != watcher_id_) wake(w);
   }
 
   std::string key_, identity_;
   Timing timing_;
   std::shared_ptr<Executor> exec_;
-  std::shared_ptr<std::atomic<bool>> alive_;  // false once closed
+  Delivery delivery_;
   uint64_t watcher_id_ = 0;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<BackendSession>> make_memory_backend(const BackendContext& ctx) {
+Result<std::unique_ptr<LeaseBackend>> make_memory_backend(const BackendContext& ctx) {
   if (!ctx.url.path.empty() && ctx.url.path != "/")
     return make_error(Errc::bad_url, "memory backend URL '" + ctx.url.redacted() +
                                          "' has a path; use memory://NAMESPACE");
-  return std::unique_ptr<BackendSession>(new MemorySession(ctx));
+  return std::unique_ptr<LeaseBackend>(new MemoryBackend(ctx));
 }
 
 void set_memory_fault(const std::string& ns, const std::string& election, MemoryFault fault) {
@@ -295,7 +297,7 @@ void steal_memory_lease(const std::string& ns, const std::string& election,
   // Held "forever" in both real and fake clock domains.
   s.lease_duration = duration_cast<milliseconds>(std::chrono::hours(24 * 365 * 100));
   s.renewed = Clock::time_point{};
-  for (auto& [id, w] : s.watchers) w.exec->post(w.fn);
+  for (auto& [id, w] : s.watchers) wake(w);
 }
 
 }  // namespace tenure::backends

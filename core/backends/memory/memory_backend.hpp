@@ -8,7 +8,7 @@
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_memory_backend(const BackendContext& ctx);
+Result<std::unique_ptr<LeaseBackend>> make_memory_backend(const BackendContext& ctx);
 
 // Fault injection for tests: every request of the given namespace/election fails with
 // Errc::unreachable (fail), or never completes until healed (hang).

@@ -97,8 +97,16 @@ Result<PgConfig> parse_config(const BackendContext& ctx) {
   for (const auto& [k, v] : ctx.options) query[k] = v;
 
   std::map<std::string, std::string> kw;  // libpq keyword -> value
-  if (!url.host.empty()) kw["host"] = url.host;
-  if (url.port != 0) kw["port"] = std::to_string(url.port);
+  // Several hosts go to libpq as its own comma lists (it tries them in order).
+  std::string hosts, ports;
+  bool any_port = false;
+  for (const auto& hp : url.hosts) {
+    hosts += (hosts.empty() ? "" : ",") + hp.host;
+    ports += (ports.empty() ? "" : ",") + std::to_string(hp.port != 0 ? hp.port : 5432);
+    any_port = any_port || hp.port != 0;
+  }
+  if (!hosts.empty()) kw["host"] = hosts;
+  if (any_port) kw["port"] = ports;
   if (!url.user.empty()) kw["user"] = url.user;
   if (url.has_password) kw["password"] = url.password;
   if (url.path.size() > 1) kw["dbname"] = url.path.substr(1);

@@ -142,9 +142,8 @@ Status classify_connect_error(const ConnParams& p, const std::string& raw) {
                         m);
 }
 
-Status classify_result_error(const ConnParams& p, const PGresult* r) {
-  const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-  const std::string state = st != nullptr ? st : "";
+namespace {
+Status classify_result_text(const ConnParams& p, const PGresult* r, const std::string& state) {
   // The primary message with its detail and hint; not the caret drawing of the full message.
   std::string m;
   if (const char* primary = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY)) {
@@ -177,6 +176,14 @@ Status classify_result_error(const ConnParams& p, const PGresult* r) {
     return make_error(Errc::unreachable, at + ": connection failure: " + m);
   if (state.empty()) return make_error(Errc::unreachable, at + ": connection lost: " + m);
   return make_error(Errc::backend, at + ": SQLSTATE " + state + ": " + m);
+}
+}  // namespace
+
+Status classify_result_error(const ConnParams& p, const PGresult* r) {
+  const char* st = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  Status s = classify_result_text(p, r, st != nullptr ? st : "");
+  s.detail.sqlstate = st != nullptr ? st : "";  // callers act on this, never on the text
+  return s;
 }
 
 // ---- PgConnection ----

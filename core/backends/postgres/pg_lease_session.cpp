@@ -1,5 +1,6 @@
 // Lease mode: the lease is one row; acquire, renew and release are single statements whose expiry
-// uses the server's now(). Wake-up by LISTEN/NOTIFY, and by a timer at the expiry the server told.
+// uses the server's now(). Wake-up by LISTEN/NOTIFY; at the expiry the server told, the core wakes
+// (AcquireOutcome::retry_at).
 #include <boost/asio/post.hpp>
 
 #include "postgres/pg_ledger.hpp"
@@ -13,19 +14,17 @@ void SessionCtx::run(const std::shared_ptr<PgConnection>& conn, const std::strin
                      std::vector<Param> params, milliseconds timeout,
                      std::function<void(Result<PgResult>)> h,
                      const std::shared_ptr<SessionCtx>& self) {
-  conn->query(
-      sql, std::move(params), timeout, [self, h = std::move(h)](Result<PgResult> r) mutable {
-        asio::post(self->io, [self, h = std::move(h), r = std::move(r)]() mutable {
-          if (self->closed) return;
-          if (!r.ok() && r.status.code == Errc::backend &&
-              (r.status.message.find("SQLSTATE 42P01") != std::string::npos ||
-               r.status.message.find("SQLSTATE 42703") != std::string::npos)) {
-            self->hub
-                ->schema_suspect();  // someone dropped or altered the table: re-check next time
-          }
-          h(std::move(r));
-        });
-      });
+  conn->query(sql, std::move(params), timeout,
+              [self, h = std::move(h)](Result<PgResult> r) mutable {
+                self->delivery.post([self, h = std::move(h), r = std::move(r)]() mutable {
+                  if (self->closed) return;
+                  // undefined_table, undefined_column: someone dropped or altered the table.
+                  const std::string& state = r.status.detail.sqlstate;
+                  if (!r.ok() && (state == "42P01" || state == "42703"))
+                    self->hub->schema_suspect();
+                  h(std::move(r));
+                });
+              });
 }
 
 void SessionCtx::run_ready(const std::string& sql, std::vector<Param> params,
@@ -38,7 +37,7 @@ void SessionCtx::run_ready(const std::string& sql, std::vector<Param> params,
   hub->ensure_schema(request_timeout, [self, sql, params = std::move(params),
                                        h = std::move(h)](Status s) mutable {
     if (!s.ok()) {
-      asio::post(self->io, [self, s, h] {
+      self->delivery.post([self, s, h] {
         if (!self->closed) h(Result<PgResult>(s));
       });
       return;
@@ -49,26 +48,14 @@ void SessionCtx::run_ready(const std::string& sql, std::vector<Param> params,
 
 // ---- LeaseImpl ----
 
-namespace {
-milliseconds request_timeout_for(const Timing& t) {
-  // Below renew_deadline with room for a second attempt: a renewal sent one retry period after
-  // the last success that hangs (a stuck server process, a dead connection) times out halfway to
-  // the deadline, and the retry on a fresh connection can still keep the leadership.
-  auto v = std::max((t.renew_deadline - t.retry_period) / 2, t.renew_deadline / 4);
-  return v.count() > 0 ? v : milliseconds(1);
-}
-}  // namespace
-
 LeaseImpl::LeaseImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub)
-    : sc_(std::make_shared<SessionCtx>()), expiry_timer_(ctx.io) {
-  sc_->io = ctx.io;
+    : sc_(std::make_shared<SessionCtx>(ctx)) {
   sc_->hub = std::move(hub);
   sc_->election = ctx.election;
   sc_->identity = ctx.identity;
   sc_->timing = ctx.timing;
-  sc_->request_timeout = request_timeout_for(ctx.timing);
-  sc_->report = ctx.report;
-  sc_->recheck = ctx.recheck;
+  sc_->request_timeout =
+      ctx.request_timeout.count() > 0 ? ctx.request_timeout : request_timeout_for(ctx.timing);
   sql_ = lease_sql(sc_->hub->config().names);
   ledger_ = std::make_unique<PgLedger>(sc_);
 }
@@ -113,32 +100,18 @@ void LeaseImpl::finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> do
     out.acquired = r.value.boolean(0, 0);
     out.record = parse_lease(r.value, 0, 1);
   }
-  if (out.acquired) {
-    expiry_timer_.cancel();
-  } else {
-    wake_at_expiry(out.record);
-  }
+  if (!out.acquired) out.retry_at = retry_at_expiry(out.record);
   deliver<AcquireOutcome>(done, out);
 }
 
-void LeaseImpl::wake_at_expiry(const LeaseRecord& rec) {
-  if (rec.holder.empty() || rec.expires_in_ms <= 0) return;  // expired: polling retries
-  // The server measured the remaining time with its own clock; we wait it out on our monotonic one.
-  wake_in(milliseconds(rec.expires_in_ms + 2));
-}
-
-void LeaseImpl::wake_in(milliseconds d) {
-  if (!on_change_) return;
-  expiry_timer_.expires_after(d);
-  std::weak_ptr<LeaseImpl> w = shared_from_this();
-  expiry_timer_.async_wait([w](const boost::system::error_code& ec) {
-    if (ec) return;
-    if (auto self = w.lock()) self->wake();
-  });
+std::optional<Clock::time_point> LeaseImpl::retry_at_expiry(const LeaseRecord& rec) const {
+  if (rec.holder.empty() || rec.expires_in_ms <= 0) return std::nullopt;  // expired: retry soon
+  // The server measured the remaining time with its own clock; the core waits it out on its own.
+  return retry_in(milliseconds(rec.expires_in_ms + 2));
 }
 
 void LeaseImpl::wake() {
-  if (!sc_->closed && on_change_) on_change_();
+  if (!sc_->closed && sc_->sink) sc_->sink->changed();
 }
 
 Status LeaseImpl::lost_status(const LeaseRecord& now, uint64_t token) const {
@@ -219,8 +192,8 @@ void LeaseImpl::read(Completion<LeaseRecord> done) {
       sc_);
 }
 
-void LeaseImpl::watch(std::function<void()> on_change) {
-  on_change_ = std::move(on_change);
+void LeaseImpl::start(LeaseSink& sink) {
+  sc_->sink = &sink;
   std::weak_ptr<LeaseImpl> w = shared_from_this();
   sub_id_ = sc_->hub->listener().subscribe(sc_->election, sc_->io, [w] {
     if (auto self = w.lock()) self->wake();
@@ -229,20 +202,20 @@ void LeaseImpl::watch(std::function<void()> on_change) {
 
 void LeaseImpl::close(std::function<void()> done) {
   sc_->closed = true;
-  expiry_timer_.cancel();
+  sc_->delivery.close();
   if (sub_id_ != 0) sc_->hub->listener().unsubscribe(sub_id_);
   sub_id_ = 0;
-  on_change_ = nullptr;
+  sc_->sink = nullptr;
   if (done) asio::post(sc_->io, std::move(done));
 }
 
-// ---- the BackendSession handle ----
+// ---- the LeaseBackend handle ----
 
 namespace {
-class PgSession final : public BackendSession {
+class PgBackend final : public LeaseBackend {
  public:
-  explicit PgSession(std::shared_ptr<LeaseImpl> impl) : impl_(std::move(impl)) {}
-  ~PgSession() override {
+  explicit PgBackend(std::shared_ptr<LeaseImpl> impl) : impl_(std::move(impl)) {}
+  ~PgBackend() override {
     if (!closed_) impl_->close(nullptr);
   }
   Capabilities capabilities() const override { return impl_->capabilities(); }
@@ -254,8 +227,9 @@ class PgSession final : public BackendSession {
     impl_->release(token, std::move(done));
   }
   void read(Completion<LeaseRecord> done) override { impl_->read(std::move(done)); }
-  void watch(std::function<void()> on_change) override { impl_->watch(std::move(on_change)); }
-  void close(std::function<void()> done) override {
+  void start(LeaseSink& sink) override { impl_->start(sink); }
+  // Nothing to do on the server that the connection's end does not do: the deadline is unused.
+  void close(Clock::time_point, std::function<void()> done) override {
     closed_ = true;
     impl_->close(std::move(done));
   }
@@ -267,9 +241,9 @@ class PgSession final : public BackendSession {
 };
 }  // namespace
 
-std::unique_ptr<BackendSession> make_session(std::shared_ptr<LeaseImpl> impl) {
+std::unique_ptr<LeaseBackend> make_session(std::shared_ptr<LeaseImpl> impl) {
   impl->init();
-  return std::make_unique<PgSession>(std::move(impl));
+  return std::make_unique<PgBackend>(std::move(impl));
 }
 
 }  // namespace tenure::backends::pg

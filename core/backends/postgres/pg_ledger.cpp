@@ -12,9 +12,7 @@ PgLedger::PgLedger(std::shared_ptr<SessionCtx> sc)
 namespace {
 template <class T>
 void fail_later(const std::shared_ptr<SessionCtx>& sc, Completion<T> done, Status s) {
-  asio::post(sc->io, [sc, done = std::move(done), s = std::move(s)] {
-    if (!sc->closed) done(s);
-  });
+  sc->delivery.complete<T>(std::move(done), std::move(s));
 }
 
 Status fenced(const std::string& election, uint64_t token) {

@@ -21,10 +21,7 @@ namespace tenure::backends::pg {
 
 LockImpl::LockImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub, bool allow_proxy,
                    milliseconds takeover_grace)
-    : LeaseImpl(ctx, std::move(hub)),
-      allow_proxy_(allow_proxy),
-      takeover_grace_(takeover_grace),
-      pending_timer_(ctx.io) {
+    : LeaseImpl(ctx, std::move(hub)), allow_proxy_(allow_proxy), takeover_grace_(takeover_grace) {
   const Names& n = sc_->hub->config().names;
   lock_key_ = "tenure:" + n.schema + "." + n.table + ":" + sc_->election;
 }
@@ -59,14 +56,18 @@ void LockImpl::init() {
     asio::post(self->sc_->io, [self, why] {
       if (self->sc_->closed) return;
       // The server freed our advisory lock with the connection. If we led, a standby may be
-      // granted it right now: the next renewal fails at once (see renew), and the elector renews
-      // now rather than at its next retry_period.
+      // granted it right now: the elector steps down at once (sink.lost), and a renewal that
+      // was already out fails without asking the server (see renew).
       const bool held = self->lock_ == Lock::held;
       self->set_not_held();
       ++self->lock_epoch_;
       if (held) self->lost_why_ = why.message;
       self->finish_pending(false);
-      if (held && self->sc_->recheck) self->sc_->recheck();
+      if (held && self->sc_->sink)
+        self->sc_->sink->lost(make_error(
+            Errc::lost, "the advisory lock of election '" + self->sc_->election +
+                            "' ended with its connection (" + why.message +
+                            "); the server has freed it, so another candidate may lead now"));
       self->wake();
     });
   });
@@ -120,7 +121,7 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
           if (!r.ok()) return self->deliver<AcquireOutcome>(done, r.status);
           AcquireOutcome out;
           if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
-          self->wake_at_expiry(out.record);
+          out.retry_at = self->retry_at_expiry(out.record);
           self->deliver<AcquireOutcome>(done, out);
         },
         self->sc_);
@@ -139,23 +140,22 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
             AcquireOutcome out;
             if (r.value.rows() > 0) out.record = parse_lease(r.value, 0, 0);
             if (self->lock_ == Lock::held) return self->acquire_row(done);
-            self->wake_at_expiry(out.record);
+            out.retry_at = self->retry_at_expiry(out.record);
             const bool free = out.record.holder.empty() || out.record.expires_in_ms == 0;
             if (self->lock_ != Lock::waiting || !free || self->pending_acquire_) {
               return self->deliver<AcquireOutcome>(done, out);
             }
             self->pending_acquire_ = done;
             self->pending_record_ = out.record;
-            self->pending_timer_.expires_after(
-                std::min(self->sc_->request_timeout, milliseconds(300)));
             std::weak_ptr<LeaseImpl> w = self;
-            self->pending_timer_.async_wait([w](const boost::system::error_code& ec) {
-              auto s = std::static_pointer_cast<LockImpl>(w.lock());
-              if (ec || !s) return;
-              // Free by the row, yet the lock was not granted: its holder's session lives on.
-              s->evict(s->pending_record_);
-              s->finish_pending(false);
-            });
+            self->pending_timer_ = self->sc_->exec->after(
+                std::min(self->sc_->request_timeout, milliseconds(300)), [w] {
+                  auto s = std::static_pointer_cast<LockImpl>(w.lock());
+                  if (!s || s->sc_->closed) return;
+                  // Free by the row, yet the lock was not granted: its holder's session lives on.
+                  s->evict(s->pending_record_);
+                  s->finish_pending(false);
+                });
           },
           sc_);
       return;
@@ -184,8 +184,8 @@ void LockImpl::acquire(Completion<AcquireOutcome> done) {
 
 void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
   auto self = std::static_pointer_cast<LockImpl>(shared_from_this());
-  const bool grace_served = abandoned_token_ != 0 &&
-                            std::chrono::steady_clock::now() - abandoned_seen_ >= takeover_grace();
+  const bool grace_served =
+      abandoned_token_ != 0 && sc_->exec->now() - abandoned_seen_ >= takeover_grace();
   sc_->run(
       lock_conn_, sql_.acquire, acquire_params(true, grace_served ? abandoned_token_ : 0),
       sc_->request_timeout,
@@ -199,8 +199,8 @@ void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
           abandoned = r.value.boolean(0, 8);
           process_gone = r.value.boolean(0, 9);
         }
+        const auto now = self->sc_->exec->now();
         if (out.acquired) {
-          self->expiry_timer_.cancel();
           self->abandoned_token_ = 0;
         } else if (abandoned && process_gone) {
           // The holder's lock session ended and its process has no session left: it crashed, or
@@ -208,25 +208,23 @@ void LockImpl::acquire_row(Completion<AcquireOutcome> done) {
           // grace (counted from the first time we saw this token so).
           if (self->abandoned_token_ != out.record.token) {
             self->abandoned_token_ = out.record.token;
-            self->abandoned_seen_ = std::chrono::steady_clock::now();
+            self->abandoned_seen_ = now;
           }
-          auto left = self->takeover_grace() -
-                      std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() -
-                                                               self->abandoned_seen_);
-          self->wake_in(std::max(left, milliseconds(0)) + milliseconds(1));
+          out.retry_at =
+              std::max(self->abandoned_seen_ + self->takeover_grace(), now) + milliseconds(1);
         } else if (abandoned) {
           // The holder's lock session ended but its process still has a session: it heard the
           // loss and steps down, then releases the row (NOTIFY wakes us), or the row expires.
           // Keep the lock meanwhile, so no one else is granted it. Look again soon too: a crashed
           // process's other sessions may end a moment after its lock session.
           self->abandoned_token_ = 0;
-          self->wake_in(std::max(self->takeover_grace(), milliseconds(20)));
+          out.retry_at = now + std::max(self->takeover_grace(), milliseconds(20));
         } else {
           // The row is not ours to take: its holder is a lease-mode elector, or held it before a
           // server restart and may still be alive. Let go of the lock (the holder may need it to
           // renew) and retry when the row expires.
           self->unlock();
-          self->wake_at_expiry(out.record);
+          out.retry_at = self->retry_at_expiry(out.record);
         }
         self->deliver<AcquireOutcome>(done, out);
       },
@@ -247,7 +245,7 @@ void LockImpl::evict(const LeaseRecord& rec) {
       [self, rec](Result<PgResult> r) {
         if (r.ok() && r.value.rows() > 0) return;  // the lock wait returns once that session ends
         self->evicting_token_ = 0;                 // nothing to end (yet): look again later
-        if (r.ok() || !self->sc_->report) return;
+        if (r.ok()) return;
         if (r.status.code == Errc::permission_denied) {
           const std::string role = self->sc_->hub->config().conn.user;
           return self->sc_->report(make_error(
@@ -289,7 +287,7 @@ void LockImpl::start_wait() {
           } else {
             self->wake();  // the elector calls acquire() at once
           }
-        } else if (r.status.message.find("SQLSTATE 55P03") != std::string::npos) {
+        } else if (r.status.detail.sqlstate == "55P03") {
           self->lock_ = Lock::none;  // lock_timeout: queue again with a fresh snapshot
           self->start_wait();
         } else {
@@ -297,7 +295,7 @@ void LockImpl::start_wait() {
           self->finish_pending(false);
           // A lost connection is reported by the next request; anything else (a statement_timeout
           // set for the role, a cancel by an operator) would otherwise go unseen.
-          if (r.status.code != Errc::unreachable && self->sc_->report) {
+          if (r.status.code != Errc::unreachable) {
             self->sc_->report(make_error(
                 r.status.code, "waiting for the advisory lock of election '" + self->sc_->election +
                                    "' failed: " + r.status.message));
@@ -311,7 +309,7 @@ void LockImpl::finish_pending(bool lock_granted) {
   if (!pending_acquire_) return;
   auto done = std::move(pending_acquire_);
   pending_acquire_ = nullptr;
-  pending_timer_.cancel();
+  if (pending_timer_) pending_timer_->cancel();
   if (lock_granted) return acquire_row(std::move(done));
   AcquireOutcome out;
   out.record = pending_record_;
@@ -416,7 +414,7 @@ void LockImpl::close(std::function<void()> done) {
     }
   }
   lock_ = Lock::none;
-  pending_timer_.cancel();
+  if (pending_timer_) pending_timer_->cancel();
   pending_acquire_ = nullptr;
   LeaseImpl::close(std::move(done));
 }

@@ -1,15 +1,15 @@
-// The BackendSession of the PostgreSQL backend. LeaseImpl is lease mode (the table row with
+// The LeaseBackend of the PostgreSQL backend. LeaseImpl is lease mode (the table row with
 // server-side expiry); LockImpl (session mode) adds a session-level advisory lock on a dedicated
-// connection. Both live on the elector's strand (ctx.io); their callbacks hold them alive by
-// shared_ptr and deliver nothing after close().
+// connection. Both live on the elector's strand (ctx.io, which ctx.executor posts to); their
+// callbacks hold them alive by shared_ptr and deliver nothing after close().
 #pragma once
 
-#include <boost/asio/steady_timer.hpp>
 #include <memory>
 
 #include "postgres/pg_hub.hpp"
 #include "postgres/pg_sql.hpp"
 #include "tenure/backend.hpp"
+#include "tenure/delivery.hpp"
 
 namespace tenure::backends::pg {
 
@@ -17,15 +17,20 @@ class PgLedger;
 
 // What a session and its ledger share.
 struct SessionCtx {
+  explicit SessionCtx(const BackendContext& ctx) : io(ctx.io), exec(ctx.executor), delivery(exec) {}
   asio::any_io_executor io;
+  std::shared_ptr<Executor> exec;  // the elector's: its clock is the one for expiry and graces
+  Delivery delivery;               // closed by close()
   std::shared_ptr<PgHub> hub;
   std::string election;
   std::string identity;
   Timing timing;
   milliseconds request_timeout{0};
-  std::function<void(Status)> report;  // the elector's error-event hook for background trouble
-  std::function<void()> recheck;       // the elector's "renew now" hook (BackendContext::recheck)
-  bool closed = false;                 // io strand only
+  LeaseSink* sink = nullptr;  // from start() until close
+  bool closed = false;        // io strand only
+  void report(Status s) {
+    if (sink && !closed) sink->report(std::move(s));
+  }
   // Ordering across connections: ledger statements issued after a release (session mode sends it
   // on the lock connection) wait until it is done, so they see its effect, as they would on one
   // connection. io strand only.
@@ -61,7 +66,7 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
   virtual void renew(uint64_t token, Completion<LeaseRecord> done);
   virtual void release(uint64_t token, Completion<bool> done);
   void read(Completion<LeaseRecord> done);
-  void watch(std::function<void()> on_change);
+  void start(LeaseSink& sink);
   virtual void close(std::function<void()> done);
   Ledger* ledger();
 
@@ -72,9 +77,9 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
     if (!sc_->closed && done) done(std::move(r));
   }
   void wake();  // tell the elector the lease may have changed
-  // After a failed acquire: the server said when the lease expires; wake then (no polling).
-  void wake_at_expiry(const LeaseRecord& rec);
-  void wake_in(milliseconds d);  // replaces a wake-up armed before
+  // After a failed acquire: the server said when the lease expires; the core wakes then.
+  std::optional<Clock::time_point> retry_at_expiry(const LeaseRecord& rec) const;
+  Clock::time_point retry_in(milliseconds d) const { return sc_->exec->now() + d; }
   // Shared handling of acquire/renew/release results (row 0: bool matched, record at 1).
   void finish_acquire(Result<PgResult> r, Completion<AcquireOutcome> done);
   void finish_renew(Result<PgResult> r, uint64_t token, Completion<LeaseRecord> done, bool session);
@@ -85,9 +90,7 @@ class LeaseImpl : public std::enable_shared_from_this<LeaseImpl> {
 
   std::shared_ptr<SessionCtx> sc_;
   LeaseSql sql_;
-  std::function<void()> on_change_;
   uint64_t sub_id_ = 0;
-  asio::steady_timer expiry_timer_;
   std::unique_ptr<PgLedger> ledger_;
 };
 
@@ -127,7 +130,7 @@ class LockImpl : public LeaseImpl {
   // short bound.
   Completion<AcquireOutcome> pending_acquire_;
   LeaseRecord pending_record_;
-  asio::steady_timer pending_timer_;
+  std::shared_ptr<Timer> pending_timer_;
   std::shared_ptr<PgConnection> lock_conn_;
   std::string pool_key_;  // where lock_conn_ goes back to (PgHub::give_back_lock_connection)
   Lock lock_ = Lock::none;
@@ -136,10 +139,10 @@ class LockImpl : public LeaseImpl {
   // A row whose holder's lock session ended and whose process has no session left: its token and
   // when we first saw it so (the takeover grace counts from then).
   uint64_t abandoned_token_ = 0;
-  std::chrono::steady_clock::time_point abandoned_seen_{};
-  uint64_t evicting_token_ = 0;  // an expired holder's session is being ended
+  Clock::time_point abandoned_seen_{};  // executor clock
+  uint64_t evicting_token_ = 0;         // an expired holder's session is being ended
 };
 
-std::unique_ptr<BackendSession> make_session(std::shared_ptr<LeaseImpl> impl);
+std::unique_ptr<LeaseBackend> make_session(std::shared_ptr<LeaseImpl> impl);
 
 }  // namespace tenure::backends::pg

@@ -6,7 +6,7 @@
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_postgres_backend(const BackendContext& ctx) {
+Result<std::unique_ptr<LeaseBackend>> make_postgres_backend(const BackendContext& ctx) {
   if (!ctx.io) {
     return Status{
         make_error(Errc::unsupported_backend,

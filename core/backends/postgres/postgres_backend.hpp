@@ -8,6 +8,6 @@
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_postgres_backend(const BackendContext& ctx);
+Result<std::unique_ptr<LeaseBackend>> make_postgres_backend(const BackendContext& ctx);
 
 }  // namespace tenure::backends

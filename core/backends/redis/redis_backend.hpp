@@ -9,6 +9,6 @@
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_redis_backend(const BackendContext& ctx);
+Result<std::unique_ptr<LeaseBackend>> make_redis_backend(const BackendContext& ctx);
 
 }  // namespace tenure::backends

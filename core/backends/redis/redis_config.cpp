@@ -46,6 +46,10 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
   if (u.scheme != "redis" && u.scheme != "rediss")
     return make_error(Errc::bad_url, "the Redis backend takes redis:// or rediss:// URLs, not " +
                                          u.scheme + "://");
+  if (u.hosts.size() > 1)
+    return make_error(Errc::bad_url, "the Redis URL " + u.redacted() +
+                                         " names several hosts; the Redis backend connects to "
+                                         "one server: redis://host:port");
   if (u.host.empty())
     return make_error(Errc::bad_url,
                       "the Redis URL " + u.redacted() + " has no host: use redis://host:port");
@@ -67,10 +71,10 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
   }
   c.display = u.scheme + "://" + c.host + ":" + std::to_string(c.port);
 
-  // Default request timeout: a third of renew_deadline (so a leader gets several tries before
-  // it must step down), at most 2 s.
+  // Default request timeout: the core's (BackendContext::request_timeout).
   const auto rd = ctx.timing.renew_deadline;
-  c.command_timeout = std::clamp(rd / 3, milliseconds(20), milliseconds(2000));
+  c.command_timeout = ctx.request_timeout.count() > 0 ? ctx.request_timeout
+                                                      : request_timeout_for(ctx.timing);
   c.connect_timeout = c.command_timeout;
 
   std::map<std::string, std::string> opts = u.query;

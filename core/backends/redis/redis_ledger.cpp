@@ -47,7 +47,7 @@ class RedisLedger final : public Ledger {
              UnfinishedPolicy policy, Completion<ClaimResult> done) override {
     auto core = core_;
     if (auto st = validate_job_key(job_key); !st.ok()) {
-      core->post([done, st] { done(st); });
+      core->delivery.post([done, st] { done(st); });
       return;
     }
     core->eval(
@@ -83,7 +83,7 @@ class RedisLedger final : public Ledger {
               Completion<RunRecord> done) override {
     auto core = core_;
     if (auto st = validate_job_key(job_key); !st.ok()) {
-      core->post([done, st] { done(st); });
+      core->delivery.post([done, st] { done(st); });
       return;
     }
     core->eval(
@@ -120,12 +120,13 @@ class RedisLedger final : public Ledger {
   void read(const std::string& job_key, Completion<RunRecord> done) override {
     auto core = core_;
     if (auto st = validate_job_key(job_key); !st.ok()) {
-      core->post([done, st] { done(st); });
+      core->delivery.post([done, st] { done(st); });
       return;
     }
     // A plain HGETALL: reads need no script.
     if (!core->shared) {
-      core->post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
+      core->delivery.post(
+          [done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
       return;
     }
     std::weak_ptr<SessionCore> weak = core;
@@ -133,7 +134,7 @@ class RedisLedger final : public Ledger {
         {"HGETALL", core->keys.job_prefix + job_key}, [weak, done, job_key](Result<Reply> r) {
           auto core = weak.lock();
           if (!core) return;
-          core->post([core, done, job_key, r] {
+          core->delivery.post([core, done, job_key, r] {
             if (!r.ok()) {
               done(r.status);
               return;
@@ -154,11 +155,12 @@ class RedisLedger final : public Ledger {
             Completion<std::vector<RunRecord>> done) override {
     auto core = core_;
     if (auto st = validate_job_prefix(prefix); !st.ok()) {
-      core->post([done, st] { done(st); });
+      core->delivery.post([done, st] { done(st); });
       return;
     }
     if (!core->shared) {
-      core->post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
+      core->delivery.post(
+          [done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
       return;
     }
     auto state = std::make_shared<ListState>();
@@ -196,7 +198,7 @@ class RedisLedger final : public Ledger {
         {"SCAN", st->cursor, "MATCH", st->pattern, "COUNT", "1000"}, [weak, st](Result<Reply> r) {
           auto core = weak.lock();
           if (!core) return;
-          core->post([core, st, r] {
+          core->delivery.post([core, st, r] {
             if (!r.ok()) return st->done(r.status);
             const Reply& rep = r.value;
             if (rep.is_error() || rep.type != Reply::Type::array || rep.elements.size() != 2)
@@ -224,7 +226,7 @@ class RedisLedger final : public Ledger {
       core->shared->cmd->command({"HGETALL", key}, [weak, st, key, skip](Result<Reply> r) {
         auto core = weak.lock();
         if (!core) return;
-        core->post([core, st, key, skip, r] {
+        core->delivery.post([core, st, key, skip, r] {
           if (st->failed) return;
           if (!r.ok() || r.value.is_error() || r.value.type != Reply::Type::array) {
             st->failed = true;

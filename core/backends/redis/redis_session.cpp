@@ -4,7 +4,6 @@
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
-#include <cstdlib>
 
 #include "redis/redis_backend.hpp"
 #include "tenure/fencing.hpp"
@@ -22,31 +21,25 @@ SessionCore::SessionCore(const BackendContext& ctx, RedisSettings s,
       identity(ctx.identity),
       timing(ctx.timing),
       shared(std::move(sh)),
-      expiry_timer(ctx.io) {
-  report = ctx.report;
-}
+      delivery(ctx.executor) {}
 
 void SessionCore::report_no_keyspace() {
-  if (reported_no_keyspace || !report) return;
+  if (reported_no_keyspace || !sink) return;
   reported_no_keyspace = true;
-  report(make_error(Errc::permission_denied,
-                    "Redis refused CONFIG SET notify-keyspace-events, so a lease that expires "
-                    "(a crashed leader) is noticed by timer and polling at retry_period instead of "
-                    "by push; allow CONFIG for this user or set notify-keyspace-events Ex on the "
-                    "server"));
-}
-
-void SessionCore::post(std::function<void()> fn) {
-  asio::post(io, [self = shared_from_this(), fn = std::move(fn)] {
-    if (!self->closed) fn();
-  });
+  sink->report(
+      make_error(Errc::permission_denied,
+                 "Redis refused CONFIG SET notify-keyspace-events, so a lease that expires "
+                 "(a crashed leader) is noticed by timer and polling at retry_period instead of "
+                 "by push; allow CONFIG for this user or set notify-keyspace-events Ex on the "
+                 "server"));
 }
 
 void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
                        std::vector<std::string> args, std::function<void(Result<Reply>)> done,
                        milliseconds min_uptime) {
   if (!shared) {
-    post([done] { done(make_error(Errc::bad_state, "the Redis session is closed")); });
+    delivery.complete<Reply>(std::move(done),
+                             make_error(Errc::bad_state, "the Redis session is closed"));
     return;
   }
   std::vector<std::string> argv;
@@ -59,14 +52,8 @@ void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
   // The callbacks wait inside the connection: they hold only weak references to it and to this
   // session, so no cycle keeps either alive (a closed session's completions are dropped anyway).
   std::weak_ptr<RespConnection> wconn = shared->cmd;
-  std::weak_ptr<SessionCore> weak = shared_from_this();
-  auto deliver = [weak, done = std::move(done)](Result<Reply> r) {
-    auto self = weak.lock();
-    if (!self || self->closed) return;
-    asio::post(self->io, [weak, done, r = std::move(r)]() mutable {
-      auto s = weak.lock();
-      if (s && !s->closed) done(std::move(r));
-    });
+  auto deliver = [d = delivery, done = std::move(done)](Result<Reply> r) {
+    d.complete<Reply>(done, std::move(r));
   };
   auto argv_p = std::make_shared<std::vector<std::string>>(std::move(argv));
   shared->cmd->command(
@@ -86,24 +73,13 @@ void SessionCore::eval(const Script& script, std::vector<std::string> keys_,
       min_uptime);
 }
 
-void SessionCore::wake_at(milliseconds delay) {
-  if (!on_change || closed) return;
-  expiry_timer.expires_after(delay);
-  std::weak_ptr<SessionCore> weak = shared_from_this();
-  expiry_timer.async_wait(asio::bind_executor(io, [weak](const boost::system::error_code& ec) {
-    auto self = weak.lock();
-    if (ec || !self || self->closed || !self->on_change) return;
-    self->on_change();
-  }));
-}
-
 void SessionCore::close_now() {
   if (closed) return;
   closed = true;
-  expiry_timer.cancel();
+  delivery.close();
   if (subscriber && watch_id) subscriber->remove(watch_id);
   subscriber.reset();
-  on_change = nullptr;
+  sink = nullptr;
   shared.reset();  // the last session of a URL closes its connections
 }
 
@@ -174,11 +150,11 @@ Result<LeaseReply> decode(const Result<Reply>& r, const SessionCore& c, const st
   return out;
 }
 
-class RedisSession final : public BackendSession {
+class RedisBackend final : public LeaseBackend {
  public:
-  explicit RedisSession(std::shared_ptr<SessionCore> core)
+  explicit RedisBackend(std::shared_ptr<SessionCore> core)
       : core_(std::move(core)), ledger_(make_redis_ledger(core_)) {}
-  ~RedisSession() override {
+  ~RedisBackend() override {
     if (close_called_) return;
     auto core = core_;
     asio::post(core->io, [core] { core->close_now(); });
@@ -201,14 +177,15 @@ class RedisSession final : public BackendSession {
         {core->identity, std::to_string(ttl.count()), core->keys.channel,
          core->uncertain_acquire ? "1" : "0"},
         [core = core.get(), done](Result<Reply> r) {
-          if (r.ok() && r.value.starts_with("TENURE_GRACE")) {
+          const auto now = core->delivery.executor().now();
+          if (!r.ok() && r.status.detail.retry_after) {
             // The server started less than one lease_duration ago: it may have lost the lease of a
             // leader that still believes it leads. Wait that out.
-            long long left = std::atoll(r.value.str.c_str() + 13);
+            const milliseconds left = *r.status.detail.retry_after;
             AcquireOutcome out;
             out.record.lease_duration = core->timing.lease_duration;
-            out.record.expires_in_ms = left;
-            core->wake_at(milliseconds(left));
+            out.record.expires_in_ms = left.count();
+            out.retry_at = now + left;
             done(out);
             return;
           }
@@ -224,7 +201,7 @@ class RedisSession final : public BackendSession {
           out.acquired = d.value.ok;
           out.record = d.value.record;
           if (!out.acquired && d.value.held && out.record.expires_in_ms >= 0)
-            core->wake_at(milliseconds(out.record.expires_in_ms + 1));
+            out.retry_at = now + milliseconds(out.record.expires_in_ms + 1);
           done(out);
         },
         core->settings.restart_guard ? ttl : milliseconds(0));
@@ -276,18 +253,15 @@ class RedisSession final : public BackendSession {
                    done(d.status);
                    return;
                  }
-                 if (d.value.held && d.value.record.holder != core->identity &&
-                     d.value.record.expires_in_ms >= 0)
-                   core->wake_at(milliseconds(d.value.record.expires_in_ms + 1));
                  done(d.value.record);
                });
   }
 
-  void watch(std::function<void()> on_change) override {
+  void start(LeaseSink& sink) override {
     auto core = core_;
-    asio::post(core->io, [core, on_change = std::move(on_change)]() mutable {
+    core->sink = &sink;
+    core->delivery.post([core] {
       if (core->closed || !core->shared) return;
-      core->on_change = std::move(on_change);
       core->subscriber = core->shared->subscriber();
       if (!core->subscriber) return;  // polling by TTL timers only
       std::weak_ptr<SessionCore> weak = core;
@@ -295,7 +269,7 @@ class RedisSession final : public BackendSession {
           core->keys.channel, core->keys.lease, core->io, core->timing.retry_period,
           [weak](const std::string& payload) {
             auto c = weak.lock();
-            if (!c || c->closed || !c->on_change) return;
+            if (!c || c->closed || !c->sink) return;
             if (payload == Subscriber::kKeyspaceRefused) {
               c->report_no_keyspace();
               return;
@@ -306,15 +280,16 @@ class RedisSession final : public BackendSession {
                                 c->identity) == 0 &&
                 payload[payload.size() - c->identity.size() - 1] == ' ')
               return;
-            c->on_change();
+            c->sink->changed();
           });
       if (core->subscriber->keyspace_refused()) core->report_no_keyspace();
     });
   }
 
-  void close(std::function<void()> done) override {
+  void close(Clock::time_point, std::function<void()> done) override {
     close_called_ = true;
     auto core = core_;
+    core->delivery.close();
     asio::post(core->io, [core, done = std::move(done)] {
       core->close_now();
       if (done) done();
@@ -346,7 +321,7 @@ class RedisSession final : public BackendSession {
 
 namespace tenure::backends {
 
-Result<std::unique_ptr<BackendSession>> make_redis_backend(const BackendContext& ctx) {
+Result<std::unique_ptr<LeaseBackend>> make_redis_backend(const BackendContext& ctx) {
   using namespace redis;
   if (!ctx.io)
     return make_error(Errc::invalid_argument,
@@ -358,7 +333,7 @@ Result<std::unique_ptr<BackendSession>> make_redis_backend(const BackendContext&
   if (!shared.ok()) return shared.status;
   auto core =
       std::make_shared<SessionCore>(ctx, std::move(settings.value), std::move(shared.value));
-  return std::unique_ptr<BackendSession>(new RedisSession(std::move(core)));
+  return std::unique_ptr<LeaseBackend>(new RedisBackend(std::move(core)));
 }
 
 }  // namespace tenure::backends

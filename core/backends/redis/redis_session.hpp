@@ -5,7 +5,6 @@
 #include <utility>
 
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -15,6 +14,7 @@
 #include "redis/scripts.hpp"
 #include "redis/subscriber.hpp"
 #include "tenure/backend.hpp"
+#include "tenure/delivery.hpp"
 
 namespace tenure::backends::redis {
 
@@ -29,22 +29,18 @@ struct SessionCore : std::enable_shared_from_this<SessionCore> {
   std::string identity;
   Timing timing;
   std::shared_ptr<SharedConnections> shared;
+  Delivery delivery;  // the elector's executor; closed by close_now
   bool closed = false;
 
-  std::function<void()> on_change;
-  std::function<void(Status)> report;  // the elector's error-event hook
+  LeaseSink* sink = nullptr;  // from start() until close
   bool reported_no_keyspace = false;
   std::shared_ptr<Subscriber> subscriber;
   uint64_t watch_id = 0;
-  boost::asio::steady_timer expiry_timer;  // wakes a follower when the holder's TTL runs out
-  bool uncertain_acquire = false;          // an acquire timed out: it may have succeeded
+  bool uncertain_acquire = false;  // an acquire timed out: it may have succeeded
 
-  // EVALSHA (EVAL after NOSCRIPT). done runs on io, not after close.
+  // EVALSHA (EVAL after NOSCRIPT). done runs on the executor, not after close.
   void eval(const Script& script, std::vector<std::string> keys, std::vector<std::string> args,
             std::function<void(Result<Reply>)> done, milliseconds min_uptime = milliseconds(0));
-  // Posts fn to io unless closed by then.
-  void post(std::function<void()> fn);
-  void wake_at(milliseconds delay);
   void close_now();
 };
 

@@ -520,11 +520,19 @@ void RespConnection::flush() {
     if (req.min_uptime.count() > 0 && restart_seen_ && now - server_started_ < req.min_uptime) {
       auto left =
           std::chrono::duration_cast<milliseconds>(req.min_uptime - (now - server_started_));
-      Reply r;
-      r.type = Reply::Type::error;
-      r.str = "TENURE_GRACE " + std::to_string(left.count() + 1);
-      asio::post(strand_,
-                 [cb = std::move(req.cb), r = std::move(r)]() mutable { cb(std::move(r)); });
+      ErrorDetail d;
+      d.retry_after = left + milliseconds(1);
+      Status st = make_error(Errc::unreachable,
+                             cfg_.display + " restarted " +
+                                 std::to_string(std::chrono::duration_cast<milliseconds>(
+                                                    now - server_started_)
+                                                    .count()) +
+                                 " ms ago and may have lost a live lease: not sent until it has "
+                                 "been up for one lease_duration",
+                             std::move(d));
+      asio::post(strand_, [cb = std::move(req.cb), st = std::move(st)]() mutable {
+        cb(Result<Reply>(std::move(st)));
+      });
       continue;
     }
     impl_->out += req.wire;

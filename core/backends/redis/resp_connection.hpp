@@ -75,8 +75,9 @@ class RespConnection : public std::enable_shared_from_this<RespConnection> {
   // Thread-safe. cb runs once on the connection's strand: a Reply (possibly an error reply), or a
   // failed Status (unreachable, timeout, auth_failed, ...). min_uptime: if the server has been up
   // for less than this (it may have restarted and lost its data), the request is not sent and cb
-  // gets an error reply "TENURE_GRACE <ms left>". Applies only after this connection saw the
-  // server restart (a new run_id): a process that never knew the old server cannot tell.
+  // gets a failed Status whose detail.retry_after says how long is left. Applies only after this
+  // connection saw the server restart (a new run_id): a process that never knew the old server
+  // cannot tell.
   void command(const std::vector<std::string>& argv, Callback cb,
                milliseconds min_uptime = milliseconds(0));
 

@@ -2,6 +2,8 @@
 // public entry points: errors travel as values so the C ABI can pass them through unchanged.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -35,17 +37,29 @@ enum class Errc : int {
 const char* errc_name(Errc code) noexcept;  // "TENURE_E_BAD_URL", ...
 const char* errc_text(Errc code) noexcept;  // one-line human description
 
+// What the server said beyond the code, for code that must act on it (never parse message).
+struct ErrorDetail {
+  std::string sqlstate;  // PostgreSQL SQLSTATE (PG_DIAG_SQLSTATE), e.g. "42P01"; "" when none
+  int http_status = 0;   // HTTP status of the failed request; 0: none
+  // The server said when to try again (HTTP Retry-After, a Redis restart grace).
+  std::optional<std::chrono::milliseconds> retry_after;
+};
+
 // A code plus a message written for the person who must fix it.
 struct Status {
   Errc code = Errc::ok;
   std::string message;
+  ErrorDetail detail;
 
   bool ok() const noexcept { return code == Errc::ok; }
   static Status success() { return {}; }
 };
 
 inline Status make_error(Errc code, std::string message) {
-  return Status{code, std::move(message)};
+  return Status{code, std::move(message), {}};
+}
+inline Status make_error(Errc code, std::string message, ErrorDetail detail) {
+  return Status{code, std::move(message), std::move(detail)};
 }
 
 // Either a value or a failed Status (the value is then default-constructed and meaningless).

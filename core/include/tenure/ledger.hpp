@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "tenure/completion.hpp"
 #include "tenure/errors.hpp"
 
 namespace tenure {
@@ -32,9 +33,6 @@ struct ClaimResult {
   RunRecord previous;    // the record found before the claim (status none if there was none)
   uint64_t token = 0;    // the fencing token the claim was made under (filled in by the core)
 };
-
-template <class T>
-using Completion = std::function<void(Result<T>)>;
 
 // Every method completes asynchronously (never inline) on the backend's executor.
 // Fencing: a claim or finish whose token is not the election's current leadership token fails
