@@ -8,6 +8,9 @@
 #ifdef TENURE_WITH_POSTGRES
 #include "postgres/postgres_backend.hpp"
 #endif
+#ifdef TENURE_WITH_ETCD
+#include "etcd/etcd_backend.hpp"
+#endif
 
 namespace tenure {
 
@@ -21,6 +24,10 @@ void register_builtin_backends() {
 #ifdef TENURE_WITH_POSTGRES
   register_backend("postgres", backends::make_postgres_backend);
   register_backend("postgresql", backends::make_postgres_backend);
+#endif
+#ifdef TENURE_WITH_ETCD
+  register_backend("etcd", backends::make_etcd_backend);
+  register_backend("etcds", backends::make_etcd_backend);
 #endif
 }
 
