@@ -92,7 +92,8 @@ typedef enum tenure_revoke_reason {
   TENURE_REVOKE_LOST = 2,     /* the backend says another holds the lease */
   TENURE_REVOKE_RENEW_DEADLINE =
       3,                           /* no renewal within renew_deadline, or the process was paused */
-  TENURE_REVOKE_BACKEND_ERROR = 4, /* a backend failure ended the leadership */
+  TENURE_REVOKE_BACKEND_ERROR = 4, /* a backend failure, not a lost race, ended the leadership
+                                      (e.g. a keep-alive stream or server session failed) */
   TENURE_REVOKE_STOPPED = 5        /* tenure_elector_stop/destroy while leading */
 } tenure_revoke_reason;
 

@@ -39,9 +39,9 @@ struct Capabilities {
   // no polling (a slow safety-net read still runs).
   bool session_bound = false;
   bool push_wakeup = false;  // the backend calls sink.changed() on releases and acquisitions
-  // The server ends a lease nobody renews, so a leader that cannot reach it must assume it gone
-  // after lease_duration. Without it (a lock that only ends with its holder) the core still
-  // steps down at renew_deadline, but a follower waits for the backend's wake-up, not an expiry.
+  // The server ends a lease nobody renews (after lease_duration), so a crashed holder never
+  // blocks the election for longer. The core does not act on it (retry_at tells it when a lease
+  // can move); applications read it (C ABI: TENURE_CAP_SERVER_SIDE_EXPIRY).
   bool server_side_expiry = false;
   bool ledger = false;  // ledger() returns a run-once ledger (the core checks it at start)
   // Leadership is granted and revoked by the server (a Kafka consumer group): the core calls

@@ -61,7 +61,8 @@ class Elector {
   Status stop();
   // Leader steps down and releases (revoked(released)), stays a candidate, sits out one retry.
   Status resign();
-  // After revoked(renew_deadline | backend_error) the lease is not released at once: the core
+  // After revoked(lost | renew_deadline | backend_error) the lease is not released at once (and an
+  // assigned backend's revoke is not completed): the core
   // holds it (without leading) until the application calls ack_revoked() to say its leader-only
   // work has stopped, or at most lease_duration - renew_deadline. So a successor never starts
   // while this process still drains. A no-op at any other time.

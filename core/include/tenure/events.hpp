@@ -16,7 +16,8 @@ enum class RevokeReason : int {
   released = 1,        // the leader resigned (resign()) and stays a candidate
   lost = 2,            // the backend says someone else holds the lease now
   renew_deadline = 3,  // no successful renewal within renew_deadline (or the process was paused)
-  backend_error = 4,   // the backend failed in a way that ends this leadership
+  backend_error = 4,   // a backend failure, not a lost race, ended this leadership (the backend
+                       // reported the loss with an error code other than lost/fenced)
   stopped = 5,         // stop() or destroy while leading; the lease was released
 };
 

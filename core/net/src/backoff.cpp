@@ -11,7 +11,8 @@ Backoff::Backoff(BackoffPolicy p, uint64_t seed) : p_(p), rng_(seed) {
 }
 
 milliseconds Backoff::peek_nominal() const {
-  const double v = double(p_.initial.count()) * std::pow(p_.factor, double(std::min(attempt_, 62u)));
+  const double v =
+      double(p_.initial.count()) * std::pow(p_.factor, double(std::min(attempt_, 62u)));
   return milliseconds(int64_t(std::min(v, double(p_.max.count()))));
 }
 

@@ -1,7 +1,7 @@
 #include "tenure/net/fd_watcher.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <optional>
 
 namespace tenure::net {
@@ -49,8 +49,8 @@ void FdWatcher::wait(Want want, std::function<void(Status)> done) {
   }
   const auto type = want == Want::read ? asio::posix::descriptor_base::wait_read
                                        : asio::posix::descriptor_base::wait_write;
-  impl_->sd->async_wait(type, [impl = impl_, g = impl_->gen, done = std::move(done)](
-                                  const boost::system::error_code& ec) {
+  impl_->sd->async_wait(type, [impl = impl_, g = impl_->gen,
+                               done = std::move(done)](const boost::system::error_code& ec) {
     if (g != impl->gen || ec == asio::error::operation_aborted) return;
     if (ec) return done(make_error(Errc::unreachable, "socket error: " + ec.message()));
     done({});

@@ -26,7 +26,8 @@ class HeaderToken : public HttpAuth {
 // atomic rename of a symlinked directory), so the identity or the modification time changes.
 class BearerTokenFile : public HttpAuth {
  public:
-  BearerTokenFile(std::string path, std::string option) : path_(std::move(path)), option_(std::move(option)) {}
+  BearerTokenFile(std::string path, std::string option)
+      : path_(std::move(path)), option_(std::move(option)) {}
 
   Status apply(HttpHeaders& headers) override {
     std::lock_guard<std::mutex> lk(mu_);
@@ -56,9 +57,11 @@ class BearerTokenFile : public HttpAuth {
   Status reload(bool force) {
     struct stat st {};
     if (::stat(path_.c_str(), &st) != 0)
-      return make_error(Errc::auth_failed, "cannot read the token file '" + path_ + "' (option " + option_ +
+      return make_error(Errc::auth_failed, "cannot read the token file '" + path_ + "' (option " +
+                                               option_ +
                                                "): it does not exist or is not accessible");
-    const Stamp now{st.st_dev, st.st_ino, st.st_size, int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
+    const Stamp now{st.st_dev, st.st_ino, st.st_size,
+                    int64_t(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec};
     if (!force && loaded_ && now == stamp_) return {};
     auto text = read_regular_file(option_, path_, 64 * 1024);
     if (!text.ok()) return text.status;
@@ -67,7 +70,8 @@ class BearerTokenFile : public HttpAuth {
     t.erase(t.find_last_not_of(ws) + 1);
     t.erase(0, t.find_first_not_of(ws) == std::string::npos ? t.size() : t.find_first_not_of(ws));
     if (t.empty())
-      return make_error(Errc::auth_failed, "the token file '" + path_ + "' (option " + option_ + ") is empty");
+      return make_error(Errc::auth_failed,
+                        "the token file '" + path_ + "' (option " + option_ + ") is empty");
     token_ = std::move(t);
     stamp_ = now;
     loaded_ = true;
@@ -112,9 +116,11 @@ class RefreshingToken : public HttpAuth, public std::enable_shared_from_this<Ref
         if (r.ok()) self->token_ = std::move(r.value);
         waiters.swap(self->waiters_);
       }
-      Status s = r.ok() && !self->needs_refresh()
-                     ? Status{}
-                     : (r.ok() ? make_error(Errc::auth_failed, "the server issued an empty auth token") : r.status);
+      Status s =
+          r.ok() && !self->needs_refresh()
+              ? Status{}
+              : (r.ok() ? make_error(Errc::auth_failed, "the server issued an empty auth token")
+                        : r.status);
       for (auto& w : waiters) w(s);
     });
     return true;

@@ -68,13 +68,16 @@ struct HttpClient::Impl {
   std::shared_ptr<detail::ClientCore> core;
 };
 
-Result<std::shared_ptr<HttpClient>> HttpClient::create(boost::asio::any_io_executor ex, HttpClientOptions opts) {
+Result<std::shared_ptr<HttpClient>> HttpClient::create(boost::asio::any_io_executor ex,
+                                                       HttpClientOptions opts) {
   if (opts.endpoints.empty())
-    return make_error(Errc::invalid_argument, "no endpoint given for " + opts.service + ": give at least one");
+    return make_error(Errc::invalid_argument,
+                      "no endpoint given for " + opts.service + ": give at least one");
   for (const auto& ep : opts.endpoints)
     if (ep.tls && !opts.tls)
-      return make_error(Errc::invalid_argument,
-                        "endpoint " + ep.describe() + " of " + opts.service + " uses TLS but no TLS settings were given");
+      return make_error(Errc::invalid_argument, "endpoint " + ep.describe() + " of " +
+                                                    opts.service +
+                                                    " uses TLS but no TLS settings were given");
   if (opts.max_idle_per_endpoint == 0) opts.max_idle_per_endpoint = 1;
   auto impl = std::make_shared<Impl>();
   impl->core = std::make_shared<detail::ClientCore>(std::move(ex), std::move(opts));
@@ -89,8 +92,8 @@ std::shared_ptr<HttpCall> HttpClient::request(HttpRequest req, HttpDone done) {
   return detail::start_request(impl_->core, std::move(req), std::move(done));
 }
 
-std::shared_ptr<HttpCall> HttpClient::request_json(std::string method, std::string target, const nlohmann::json& body,
-                                                   HttpDone done) {
+std::shared_ptr<HttpCall> HttpClient::request_json(std::string method, std::string target,
+                                                   const nlohmann::json& body, HttpDone done) {
   HttpRequest req;
   req.method = std::move(method);
   req.target = std::move(target);

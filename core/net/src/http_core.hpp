@@ -54,7 +54,9 @@ struct ClientCore : std::enable_shared_from_this<ClientCore> {
   size_t preferred = 0;  // the endpoint that answered last: tried first
   std::vector<std::weak_ptr<ClientOp>> ops;
 
-  std::string where(size_t ep) const { return opts.service + " at " + opts.endpoints[ep].describe(); }
+  std::string where(size_t ep) const {
+    return opts.service + " at " + opts.endpoints[ep].describe();
+  }
   std::unique_ptr<Conn> take_idle(size_t ep);
   void give_back(std::unique_ptr<Conn> c);
   void add_op(const std::shared_ptr<ClientOp>& op);
@@ -62,7 +64,8 @@ struct ClientCore : std::enable_shared_from_this<ClientCore> {
   // Runs fn on the user's executor unless the client is closed or *cancelled is set by then.
   template <class Fn>
   void post_user(std::shared_ptr<std::atomic<bool>> cancelled, Fn fn) {
-    asio::post(deliver, [self = shared_from_this(), cancelled = std::move(cancelled), fn = std::move(fn)]() mutable {
+    asio::post(deliver, [self = shared_from_this(), cancelled = std::move(cancelled),
+                         fn = std::move(fn)]() mutable {
       if (self->closed.load() || (cancelled && cancelled->load())) return;
       fn();
     });
@@ -70,14 +73,15 @@ struct ClientCore : std::enable_shared_from_this<ClientCore> {
 };
 
 // The request on the wire: Host, User-Agent, the caller's headers, credentials, body.
-http::request<http::string_body> build_request(const ClientCore& core, const HttpRequest& req, const Endpoint& ep,
-                                               const HttpHeaders& auth_headers);
+http::request<http::string_body> build_request(const ClientCore& core, const HttpRequest& req,
+                                               const Endpoint& ep, const HttpHeaders& auth_headers);
 // Status, headers and body as HttpResponse (Retry-After parsed).
 HttpResponse to_response(const http::response_header<>& head, std::string body, const Endpoint& ep);
 bool is_idempotent(const HttpRequest& req);
 
 // Start an operation on the client (http_request_op.cpp, http_stream_op.cpp).
-std::shared_ptr<HttpCall> start_request(const std::shared_ptr<ClientCore>& core, HttpRequest req, HttpDone done);
+std::shared_ptr<HttpCall> start_request(const std::shared_ptr<ClientCore>& core, HttpRequest req,
+                                        HttpDone done);
 std::shared_ptr<HttpStream> start_stream(const std::shared_ptr<ClientCore>& core, HttpRequest req,
                                          StreamHandlers handlers);
 

@@ -35,7 +35,8 @@ std::string server_text(const HttpResponse& r) {
   } else if (const auto* ct = r.header("Content-Type"); ct && ct->rfind("text/plain", 0) == 0) {
     text = r.body;
   }
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+    text.pop_back();
   if (text.size() > 200) text = text.substr(0, 200) + "...";
   return text;
 }
@@ -45,8 +46,10 @@ std::string server_text(const HttpResponse& r) {
 Result<nlohmann::json> HttpResponse::json() const {
   const std::string* ct = header("Content-Type");
   if (!is_json_type(ct))
-    return make_error(Errc::backend, endpoint + " answered with Content-Type '" + (ct ? *ct : std::string("none")) +
-                                         "' where JSON was expected: is the endpoint a proxy or the wrong service?");
+    return make_error(
+        Errc::backend,
+        endpoint + " answered with Content-Type '" + (ct ? *ct : std::string("none")) +
+            "' where JSON was expected: is the endpoint a proxy or the wrong service?");
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_discarded())
     return make_error(Errc::backend, endpoint + " answered with a body that is not valid JSON (" +
@@ -66,18 +69,28 @@ Status http_status_error(const std::string& service, const HttpResponse& r) {
       code = Errc::permission_denied;
       hint = "grant the user or service account access to this resource";
       break;
-    case 404: hint = "check the endpoint, the path prefix and the server's version"; break;
+    case 404:
+      hint = "check the endpoint, the path prefix and the server's version";
+      break;
     case 408:
-    case 504: code = Errc::timeout; hint = "the server or a proxy gave up waiting"; break;
-    case 429: hint = "the server is rate limiting: slow down"; break;
+    case 504:
+      code = Errc::timeout;
+      hint = "the server or a proxy gave up waiting";
+      break;
+    case 429:
+      hint = "the server is rate limiting: slow down";
+      break;
     case 502:
-    case 503: hint = "the server is not ready (no leader, overloaded, or restarting)"; break;
+    case 503:
+      hint = "the server is not ready (no leader, overloaded, or restarting)";
+      break;
     default:
       if (r.status >= 500) hint = "the server failed; see its logs";
   }
   std::string msg = service + " at " + r.endpoint + " answered HTTP " + std::to_string(r.status);
   if (auto t = server_text(r); !t.empty()) msg += ": " + t;
-  if (r.retry_after) msg += "; it asks to retry after " + std::to_string(r.retry_after->count()) + " ms";
+  if (r.retry_after)
+    msg += "; it asks to retry after " + std::to_string(r.retry_after->count()) + " ms";
   if (!hint.empty()) msg += " (" + hint + ")";
   return make_error(code, std::move(msg));
 }

@@ -62,16 +62,17 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
     stage_ = "connecting";
     const auto left = std::chrono::duration_cast<milliseconds>(deadline_ - SteadyClock::now());
     const auto t = std::max(milliseconds(1), std::min(core_->opts.connect_timeout, left));
-    cancel_connect_ = async_connect(core_->strand, endpoint(), core_->opts.tls, t, core_->opts.service,
-                                    [self = shared_from_this(), g = gen_](Result<std::shared_ptr<Stream>> r) {
-                                      if (self->finished_ || g != self->gen_) return;
-                                      self->cancel_connect_ = nullptr;
-                                      if (!r.ok()) return self->next_endpoint(r.status);
-                                      self->conn_ = std::make_unique<Conn>();
-                                      self->conn_->stream = std::move(r.value);
-                                      self->conn_->endpoint = self->ep_;
-                                      self->send();
-                                    });
+    cancel_connect_ =
+        async_connect(core_->strand, endpoint(), core_->opts.tls, t, core_->opts.service,
+                      [self = shared_from_this(), g = gen_](Result<std::shared_ptr<Stream>> r) {
+                        if (self->finished_ || g != self->gen_) return;
+                        self->cancel_connect_ = nullptr;
+                        if (!r.ok()) return self->next_endpoint(r.status);
+                        self->conn_ = std::make_unique<Conn>();
+                        self->conn_->stream = std::move(r.value);
+                        self->conn_->endpoint = self->ep_;
+                        self->send();
+                      });
   }
 
   // Connect failures and (for idempotent requests) broken connections move on: each endpoint
@@ -79,8 +80,9 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
   void next_endpoint(Status why) {
     const size_t n = core_->opts.endpoints.size();
     if (++tried_ >= n) {
-      if (n > 1) why.message = "no endpoint of " + core_->opts.service + " could be used (tried " + std::to_string(n) +
-                               "); the last: " + why.message;
+      if (n > 1)
+        why.message = "no endpoint of " + core_->opts.service + " could be used (tried " +
+                      std::to_string(n) + "); the last: " + why.message;
       return finish(std::move(why));
     }
     const size_t next = (ep_ + 1) % n;
@@ -97,29 +99,44 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
     }
     wire_ = build_request(*core_, req_, endpoint(), auth_headers);
     stage_ = "sending the request";
-    http::async_write(*conn_->stream, wire_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
-      if (self->finished_ || g != self->gen_) return;
-      if (ec) return self->broken(ec, true);
-      self->read();
-    });
+    http::async_write(*conn_->stream, wire_,
+                      [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
+                        if (self->finished_ || g != self->gen_) return;
+                        if (ec) return self->broken(ec, true);
+                        self->read();
+                      });
   }
 
+  // Headers first, then the body: Boost 1.74's parser loses its body_limit error when the body
+  // follows the header in the same read (eager mode), so the limit is checked on the header alone.
   void read() {
     stage_ = "waiting for the response";
     parser_.emplace();
     parser_->body_limit(req_.max_body);
     if (req_.method == "HEAD") parser_->skip(true);
-    http::async_read(*conn_->stream, conn_->buf, *parser_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
-      if (self->finished_ || g != self->gen_) return;
-      if (ec == http::error::body_limit) {
-        self->drop_conn();
-        return self->finish(make_error(Errc::backend, "the response of " + self->where() + " to " + self->req_.method +
-                                                          " " + self->path() + " exceeds the body limit of " +
-                                                          std::to_string(self->req_.max_body) + " bytes"));
-      }
-      if (ec) return self->broken(ec, !self->parser_->got_some());
-      self->on_response();
-    });
+    http::async_read_header(*conn_->stream, conn_->buf, *parser_,
+                            [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
+                              if (self->finished_ || g != self->gen_) return;
+                              if (ec) return self->read_failed(ec);
+                              self->stage_ = "reading the response body";
+                              http::async_read(*self->conn_->stream, self->conn_->buf,
+                                               *self->parser_,
+                                               [self, g](beast::error_code ec, size_t) {
+                                                 if (self->finished_ || g != self->gen_) return;
+                                                 if (ec) return self->read_failed(ec);
+                                                 self->on_response();
+                                               });
+                            });
+  }
+
+  void read_failed(const beast::error_code& ec) {
+    if (ec == http::error::body_limit) {
+      drop_conn();
+      return finish(make_error(Errc::backend, "the response of " + where() + " to " + req_.method +
+                                                  " " + path() + " exceeds the body limit of " +
+                                                  std::to_string(req_.max_body) + " bytes"));
+    }
+    broken(ec, !parser_->got_some());
   }
 
   void broken(const beast::error_code& ec, bool nothing_received) {
@@ -132,11 +149,13 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
       ++gen_;
       return connect();
     }
-    Status s = make_error(Errc::unreachable, "the connection to " + where() + " broke while " + stage_ + ": " + ec.message());
+    Status s = make_error(Errc::unreachable, "the connection to " + where() + " broke while " +
+                                                 stage_ + ": " + ec.message());
     // After the request may have reached the server, only idempotent requests go elsewhere: a
     // write sent twice could be applied twice.
     if (is_idempotent(req_)) return next_endpoint(std::move(s));
-    s.message += "; not retried, as the request may have been applied (" + req_.method + " is not idempotent)";
+    s.message += "; not retried, as the request may have been applied (" + req_.method +
+                 " is not idempotent)";
     finish(std::move(s));
   }
 
@@ -145,11 +164,14 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
     const bool keep = msg.keep_alive();
     HttpResponse resp = to_response(msg.base(), std::move(msg.body()), endpoint());
     parser_.reset();
-    if (keep) core_->give_back(std::move(conn_));
-    else drop_conn();
+    if (keep)
+      core_->give_back(std::move(conn_));
+    else
+      drop_conn();
     core_->preferred = ep_;
     auto& auth = core_->opts.auth;
-    if (resp.status == 401 && auth && !req_.skip_auth && !refreshed_) return refresh_then(true, std::move(resp));
+    if (resp.status == 401 && auth && !req_.skip_auth && !refreshed_)
+      return refresh_then(true, std::move(resp));
     if (resp.status >= 200 && resp.status < 300) return finish(HttpResult(std::move(resp)));
     HttpResult r(std::move(resp));
     r.status = http_status_error(core_->opts.service, r.value);
@@ -159,11 +181,9 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
   // Fetch credentials, then send (again). After a 401 this happens once per request.
   void refresh_then(bool after_401, HttpResponse resp401 = {}) {
     refreshed_ = refreshed_ || after_401;
-    std::weak_ptr<RequestOp> weak = shared_from_this();
     const uint64_t g = ++gen_;
-    const bool waiting = core_->opts.auth->refresh([weak, g](Status s) {
-      auto self = weak.lock();
-      if (!self) return;
+    // A strong reference: while the credentials are fetched nothing else keeps this alive.
+    const bool waiting = core_->opts.auth->refresh([self = shared_from_this(), g](Status s) {
       asio::post(self->core_->strand, [self, g, s = std::move(s)]() mutable {
         if (self->finished_ || g != self->gen_) return;
         if (!s.ok()) return self->finish(std::move(s));
@@ -173,7 +193,8 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
     });
     if (waiting) return;
     if (!after_401)
-      return finish(make_error(Errc::auth_failed, "no credentials for " + where() + " (the auth hook has none)"));
+      return finish(make_error(Errc::auth_failed,
+                               "no credentials for " + where() + " (the auth hook has none)"));
     HttpResult r(std::move(resp401));
     r.status = http_status_error(core_->opts.service, r.value);
     finish(std::move(r));
@@ -181,8 +202,10 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
 
   void on_deadline() {
     if (finished_) return;
-    finish(make_error(Errc::timeout, "no answer from " + where() + " to " + req_.method + " " + path() + " within " +
-                                         std::to_string(req_.timeout.count()) + " ms (" + stage_ + ")"));
+    finish(make_error(Errc::timeout, "no answer from " + where() + " to " + req_.method + " " +
+                                         path() + " within " +
+                                         std::to_string(req_.timeout.count()) + " ms (" + stage_ +
+                                         ")"));
   }
 
   std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
@@ -203,7 +226,8 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
     if (finished_) return;
     finished_ = true;
     stop_io();
-    core_->post_user(cancelled_, [done = std::move(done_), r = std::move(r)]() mutable { done(std::move(r)); });
+    core_->post_user(cancelled_,
+                     [done = std::move(done_), r = std::move(r)]() mutable { done(std::move(r)); });
   }
 
   std::shared_ptr<ClientCore> core_;
@@ -229,7 +253,8 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
 
 }  // namespace
 
-std::shared_ptr<HttpCall> start_request(const std::shared_ptr<ClientCore>& core, HttpRequest req, HttpDone done) {
+std::shared_ptr<HttpCall> start_request(const std::shared_ptr<ClientCore>& core, HttpRequest req,
+                                        HttpDone done) {
   auto op = std::make_shared<RequestOp>(core, std::move(req), std::move(done));
   if (!core->closed.load()) asio::post(core->strand, [op] { op->start(); });
   return op;

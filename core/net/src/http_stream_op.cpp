@@ -1,5 +1,6 @@
 // A streamed response: connect (failing over like a request), send, then read the body piece by
 // piece and hand each complete JSON value to the caller. The stream keeps its own connection.
+#include <limits>
 #include <optional>
 
 #include "http_core.hpp"
@@ -55,29 +56,33 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     deadline_id_ = core_->deadlines->add_after(d, [weak, d, what] {
       auto self = weak.lock();
       if (!self || self->finished_) return;
-      self->end(make_error(Errc::timeout, "the stream from " + self->where() + " (" + self->path() + ") got nothing within " +
-                                              std::to_string(d.count()) + " ms (" + what + ")"));
+      self->end(make_error(Errc::timeout, "the stream from " + self->where() + " (" + self->path() +
+                                              ") got nothing within " + std::to_string(d.count()) +
+                                              " ms (" + what + ")"));
     });
   }
 
   void connect() {
     ++gen_;
-    cancel_connect_ = async_connect(core_->strand, endpoint(), core_->opts.tls, core_->opts.connect_timeout,
-                                    core_->opts.service, [self = shared_from_this(), g = gen_](Result<std::shared_ptr<Stream>> r) {
-                                      if (self->finished_ || g != self->gen_) return;
-                                      self->cancel_connect_ = nullptr;
-                                      if (!r.ok()) return self->next_endpoint(r.status);
-                                      self->conn_ = std::make_unique<Conn>();
-                                      self->conn_->stream = std::move(r.value);
-                                      self->send();
-                                    });
+    cancel_connect_ =
+        async_connect(core_->strand, endpoint(), core_->opts.tls, core_->opts.connect_timeout,
+                      core_->opts.service,
+                      [self = shared_from_this(), g = gen_](Result<std::shared_ptr<Stream>> r) {
+                        if (self->finished_ || g != self->gen_) return;
+                        self->cancel_connect_ = nullptr;
+                        if (!r.ok()) return self->next_endpoint(r.status);
+                        self->conn_ = std::make_unique<Conn>();
+                        self->conn_->stream = std::move(r.value);
+                        self->send();
+                      });
   }
 
   void next_endpoint(Status why) {
     const size_t n = core_->opts.endpoints.size();
     if (++tried_ >= n) {
-      if (n > 1) why.message = "no endpoint of " + core_->opts.service + " could be used (tried " + std::to_string(n) +
-                               "); the last: " + why.message;
+      if (n > 1)
+        why.message = "no endpoint of " + core_->opts.service + " could be used (tried " +
+                      std::to_string(n) + "); the last: " + why.message;
       return end(std::move(why));
     }
     ep_ = (ep_ + 1) % n;
@@ -92,28 +97,33 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
       if (Status s = auth->apply(auth_headers); !s.ok()) return end(std::move(s));
     }
     wire_ = build_request(*core_, req_, endpoint(), auth_headers);
-    http::async_write(*conn_->stream, wire_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
-      if (self->finished_ || g != self->gen_) return;
-      if (ec) return self->broken(ec, "sending the request");
-      self->parser_.emplace();
-      self->parser_->body_limit(boost::none);  // each value is bounded by the splitter instead
-      http::async_read_header(*self->conn_->stream, self->conn_->buf, *self->parser_,
-                              [self, g](beast::error_code ec, size_t) {
-                                if (self->finished_ || g != self->gen_) return;
-                                if (ec) return self->broken(ec, "waiting for the response headers");
-                                self->on_head();
-                              });
-    });
+    http::async_write(
+        *conn_->stream, wire_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
+          if (self->finished_ || g != self->gen_) return;
+          if (ec) return self->broken(ec, "sending the request");
+          self->parser_.emplace();
+          // Each value is bounded by the splitter instead. (Not boost::none: Boost 1.74's parser
+          // then refuses every Content-Length body.)
+          self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+          http::async_read_header(*self->conn_->stream, self->conn_->buf, *self->parser_,
+                                  [self, g](beast::error_code ec, size_t) {
+                                    if (self->finished_ || g != self->gen_) return;
+                                    if (ec)
+                                      return self->broken(ec, "waiting for the response headers");
+                                    self->on_head();
+                                  });
+        });
   }
 
   void broken(const beast::error_code& ec, const char* stage) {
     drop_conn();
-    Status s = make_error(Errc::unreachable, "the stream from " + where() + " (" + path() + ") broke while " + stage + ": " +
-                                                 ec.message());
+    Status s = make_error(Errc::unreachable, "the stream from " + where() + " (" + path() +
+                                                 ") broke while " + stage + ": " + ec.message());
     // Before any body byte was delivered, an idempotent stream request may open elsewhere.
     if (!head_seen_ && is_idempotent(req_)) return next_endpoint(std::move(s));
     if (splitter_.mid_value())
-      s.message += " (cut inside a value; " + std::to_string(splitter_.buffered()) + " bytes of it were dropped)";
+      s.message += " (cut inside a value; " + std::to_string(splitter_.buffered()) +
+                   " bytes of it were dropped)";
     end(std::move(s));
   }
 
@@ -129,7 +139,8 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     core_->preferred = ep_;
     if (ok()) {
       HttpResponse head = to_response(h.base(), {}, endpoint());
-      if (h_.on_head) core_->post_user(closed_, [hd = h_.on_head, head = std::move(head)] { hd(head); });
+      if (h_.on_head)
+        core_->post_user(closed_, [hd = h_.on_head, head = std::move(head)] { hd(head); });
       arm(req_.idle_timeout, "idle");
     }
     read_more();
@@ -141,10 +152,11 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     auto& body = parser_->get().body();
     body.data = chunk_;
     body.size = sizeof chunk_;
-    http::async_read_some(*conn_->stream, conn_->buf, *parser_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
-      if (self->finished_ || g != self->gen_) return;
-      self->on_some(ec);
-    });
+    http::async_read_some(*conn_->stream, conn_->buf, *parser_,
+                          [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
+                            if (self->finished_ || g != self->gen_) return;
+                            self->on_some(ec);
+                          });
   }
 
   void on_some(beast::error_code ec) {
@@ -153,7 +165,8 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     if (got > 0) {
       if (ok()) {
         Status s = splitter_.feed(std::string_view(chunk_, got), [this](nlohmann::json v) {
-          core_->post_user(closed_, [on = h_.on_value, v = std::move(v)]() mutable { on(std::move(v)); });
+          core_->post_user(closed_,
+                           [on = h_.on_value, v = std::move(v)]() mutable { on(std::move(v)); });
         });
         if (!s.ok()) {
           s.message = "the stream from " + where() + " (" + path() + "): " + s.message;
@@ -172,18 +185,17 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
       return end(http_status_error(core_->opts.service, r));
     }
     if (splitter_.mid_value())
-      return end(make_error(Errc::backend, "the stream from " + where() + " (" + path() + ") ended inside a value (" +
-                                               std::to_string(splitter_.buffered()) + " bytes of it were dropped)"));
+      return end(make_error(
+          Errc::backend, "the stream from " + where() + " (" + path() + ") ended inside a value (" +
+                             std::to_string(splitter_.buffered()) + " bytes of it were dropped)"));
     end({});
   }
 
   void refresh_then(bool after_401) {
     refreshed_ = refreshed_ || after_401;
-    std::weak_ptr<StreamOp> weak = shared_from_this();
     const uint64_t g = ++gen_;
-    const bool waiting = core_->opts.auth->refresh([weak, g](Status s) {
-      auto self = weak.lock();
-      if (!self) return;
+    // A strong reference: while the credentials are fetched nothing else keeps this alive.
+    const bool waiting = core_->opts.auth->refresh([self = shared_from_this(), g](Status s) {
       asio::post(self->core_->strand, [self, g, s = std::move(s)]() mutable {
         if (self->finished_ || g != self->gen_) return;
         if (!s.ok()) return self->end(std::move(s));
@@ -192,9 +204,10 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
       });
     });
     if (waiting) return;
-    end(make_error(Errc::auth_failed, after_401 ? core_->opts.service + " at " + endpoint().describe() +
-                                                      " answered HTTP 401 (check the credentials)"
-                                                : "no credentials for " + where() + " (the auth hook has none)"));
+    end(make_error(Errc::auth_failed,
+                   after_401 ? core_->opts.service + " at " + endpoint().describe() +
+                                   " answered HTTP 401 (check the credentials)"
+                             : "no credentials for " + where() + " (the auth hook has none)"));
   }
 
   std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
@@ -215,7 +228,9 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     if (finished_) return;
     finished_ = true;
     stop_io();
-    if (h_.on_end) core_->post_user(closed_, [on = std::move(h_.on_end), s = std::move(s)]() mutable { on(std::move(s)); });
+    if (h_.on_end)
+      core_->post_user(
+          closed_, [on = std::move(h_.on_end), s = std::move(s)]() mutable { on(std::move(s)); });
   }
 
   std::shared_ptr<ClientCore> core_;
@@ -242,7 +257,8 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
 
 }  // namespace
 
-std::shared_ptr<HttpStream> start_stream(const std::shared_ptr<ClientCore>& core, HttpRequest req, StreamHandlers h) {
+std::shared_ptr<HttpStream> start_stream(const std::shared_ptr<ClientCore>& core, HttpRequest req,
+                                         StreamHandlers h) {
   auto op = std::make_shared<StreamOp>(core, std::move(req), std::move(h));
   if (!core->closed.load()) asio::post(core->strand, [op] { op->start(); });
   return op;

@@ -22,7 +22,8 @@ bool is_idempotent(const HttpRequest& req) {
   return req.method == "GET" || req.method == "HEAD";
 }
 
-http::request<http::string_body> build_request(const ClientCore& core, const HttpRequest& req, const Endpoint& ep,
+http::request<http::string_body> build_request(const ClientCore& core, const HttpRequest& req,
+                                               const Endpoint& ep,
                                                const HttpHeaders& auth_headers) {
   http::request<http::string_body> r;
   r.method_string(req.method);
@@ -41,13 +42,16 @@ http::request<http::string_body> build_request(const ClientCore& core, const Htt
   return r;
 }
 
-HttpResponse to_response(const http::response_header<>& head, std::string body, const Endpoint& ep) {
+HttpResponse to_response(const http::response_header<>& head, std::string body,
+                         const Endpoint& ep) {
   HttpResponse out;
   out.status = int(head.result_int());
-  for (const auto& f : head) out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
+  for (const auto& f : head)
+    out.headers.emplace_back(std::string(f.name_string()), std::string(f.value()));
   out.body = std::move(body);
   out.endpoint = ep.describe();
-  if (out.status == 429 || out.status == 503) out.retry_after = parse_retry_after(out.header("Retry-After"));
+  if (out.status == 429 || out.status == 503)
+    out.retry_after = parse_retry_after(out.header("Retry-After"));
   return out;
 }
 

@@ -12,7 +12,8 @@ namespace asio = boost::asio;
 
 asio::execution_context::id ConnectionRegistry::id;
 
-ConnectionRegistry::ConnectionRegistry(asio::execution_context& ctx) : asio::execution_context::service(ctx) {}
+ConnectionRegistry::ConnectionRegistry(asio::execution_context& ctx)
+    : asio::execution_context::service(ctx) {}
 
 ConnectionRegistry::~ConnectionRegistry() = default;
 
@@ -21,8 +22,9 @@ ConnectionRegistry& ConnectionRegistry::of(const asio::any_io_executor& io) {
   return asio::use_service<ConnectionRegistry>(ctx);
 }
 
-std::shared_ptr<void> ConnectionRegistry::get_or_create_erased(std::type_index type, const std::string& key,
-                                                               const std::function<std::shared_ptr<void>()>& make) {
+std::shared_ptr<void> ConnectionRegistry::get_or_create_erased(
+    std::type_index type, const std::string& key,
+    const std::function<std::shared_ptr<void>()>& make) {
   std::lock_guard<std::mutex> lk(mu_);
   for (auto it = objects_.begin(); it != objects_.end();)  // forget dead objects
     it = it->second.expired() ? objects_.erase(it) : std::next(it);
@@ -38,14 +40,16 @@ std::shared_ptr<void> ConnectionRegistry::get_or_create_erased(std::type_index t
 
 void ConnectionRegistry::track(const std::shared_ptr<Abandonable>& obj) {
   std::lock_guard<std::mutex> lk(mu_);
-  tracked_.erase(std::remove_if(tracked_.begin(), tracked_.end(), [](auto& w) { return w.expired(); }),
-                 tracked_.end());
+  tracked_.erase(
+      std::remove_if(tracked_.begin(), tracked_.end(), [](auto& w) { return w.expired(); }),
+      tracked_.end());
   tracked_.push_back(obj);
 }
 
 size_t ConnectionRegistry::live_objects() const {
   std::lock_guard<std::mutex> lk(mu_);
-  return size_t(std::count_if(objects_.begin(), objects_.end(), [](auto& e) { return !e.second.expired(); }));
+  return size_t(
+      std::count_if(objects_.begin(), objects_.end(), [](auto& e) { return !e.second.expired(); }));
 }
 
 void ConnectionRegistry::shutdown() {
@@ -63,7 +67,8 @@ void ConnectionRegistry::shutdown() {
 
 asio::any_io_executor own_strand(const asio::any_io_executor& io) {
   using IoEx = asio::io_context::executor_type;
-  if (const auto* s = io.target<asio::strand<IoEx>>()) return asio::make_strand(s->get_inner_executor());
+  if (const auto* s = io.target<asio::strand<IoEx>>())
+    return asio::make_strand(s->get_inner_executor());
   if (const auto* s = io.target<asio::strand<asio::any_io_executor>>())
     return asio::make_strand(s->get_inner_executor());
   if (const auto* e = io.target<IoEx>()) return asio::make_strand(*e);

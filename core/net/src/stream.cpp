@@ -14,7 +14,8 @@ namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
 
 Stream::Stream(tcp::socket sock, std::shared_ptr<TlsContext> tls)
-    : keep_ctx_(std::move(tls)), tls_(std::make_unique<TlsStream>(std::move(sock), keep_ctx_->native())) {}
+    : keep_ctx_(std::move(tls)),
+      tls_(std::make_unique<TlsStream>(std::move(sock), keep_ctx_->native())) {}
 
 void Stream::close() {
   boost::system::error_code ec;
@@ -29,8 +30,8 @@ namespace {
 struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
   enum class Stage { resolving, connecting, handshake };
 
-  ConnectOp(asio::any_io_executor user, const Endpoint& e, std::shared_ptr<TlsContext> t, milliseconds to,
-            std::string svc, ConnectDone d)
+  ConnectOp(asio::any_io_executor user, const Endpoint& e, std::shared_ptr<TlsContext> t,
+            milliseconds to, std::string svc, ConnectDone d)
       : user_ex(std::move(user)),
         strand(user_ex),
         resolver(strand),
@@ -79,37 +80,45 @@ struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
     resolver.cancel();
     socket.close(ec);
     if (stream) stream->close();
-    if (cancelled) return finish(make_error(Errc::timeout, "connecting to " + where() + " was cancelled"));
-    finish(make_error(Errc::timeout, "cannot connect to " + where() + ": no answer within " +
-                                         std::to_string(timeout.count()) + " ms (stuck in " + what +
-                                         "; check that the host is up and no firewall drops the packets)"));
+    if (cancelled)
+      return finish(make_error(Errc::timeout, "connecting to " + where() + " was cancelled"));
+    finish(make_error(Errc::timeout,
+                      "cannot connect to " + where() + ": no answer within " +
+                          std::to_string(timeout.count()) + " ms (stuck in " + what +
+                          "; check that the host is up and no firewall drops the packets)"));
   }
 
   void on_resolved(const boost::system::error_code& ec, tcp::resolver::results_type results) {
     if (finished) return;
     if (ec)
-      return finish(make_error(Errc::unreachable, "cannot resolve the host of " + where() + ": " + ec.message() +
+      return finish(make_error(Errc::unreachable, "cannot resolve the host of " + where() + ": " +
+                                                      ec.message() +
                                                       " (check the host name and DNS)"));
     stage = Stage::connecting;
-    asio::async_connect(socket, results, [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
-      self->on_connected(ec);
-    });
+    asio::async_connect(
+        socket, results,
+        [self = shared_from_this()](const boost::system::error_code& ec, const tcp::endpoint&) {
+          self->on_connected(ec);
+        });
   }
 
   void on_connected(const boost::system::error_code& ec) {
     if (finished) return;
     if (ec)
-      return finish(make_error(Errc::unreachable, "cannot connect to " + where() + ": " + ec.message() +
-                                                      " (is the server running and listening on this port?)"));
+      return finish(make_error(Errc::unreachable,
+                               "cannot connect to " + where() + ": " + ec.message() +
+                                   " (is the server running and listening on this port?)"));
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     if (!ep.tls) return finish(std::make_shared<Stream>(std::move(socket)));
     stage = Stage::handshake;
     stream = std::make_shared<Stream>(std::move(socket), tls);
-    if (Status s = tls->prepare(stream->tls_stream()->native_handle(), ep.host); !s.ok()) return finish(s);
-    stream->tls_stream()->async_handshake(ssl::stream_base::client, [self = shared_from_this()](const boost::system::error_code& ec) {
-      self->on_handshake(ec);
-    });
+    if (Status s = tls->prepare(stream->tls_stream()->native_handle(), ep.host); !s.ok())
+      return finish(s);
+    stream->tls_stream()->async_handshake(
+        ssl::stream_base::client, [self = shared_from_this()](const boost::system::error_code& ec) {
+          self->on_handshake(ec);
+        });
   }
 
   void on_handshake(const boost::system::error_code& ec) {
@@ -119,7 +128,8 @@ struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
     const long v = SSL_get_verify_result(stream->tls_stream()->native_handle());
     const std::string px = tls->options().option_prefix;
     if (v != X509_V_OK) {
-      why = std::string("the server's certificate was refused: ") + X509_verify_cert_error_string(v);
+      why =
+          std::string("the server's certificate was refused: ") + X509_verify_cert_error_string(v);
       if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
         why += " (it does not name '" + tls->peer_name(ep.host) + "'; set " + px +
                "server_name to the name it carries, or use that name in the endpoint)";
@@ -140,15 +150,17 @@ struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
 
 }  // namespace
 
-std::function<void()> async_connect(asio::any_io_executor ex, const Endpoint& ep, std::shared_ptr<TlsContext> tls,
-                                    milliseconds timeout, std::string service, ConnectDone done) {
+std::function<void()> async_connect(asio::any_io_executor ex, const Endpoint& ep,
+                                    std::shared_ptr<TlsContext> tls, milliseconds timeout,
+                                    std::string service, ConnectDone done) {
   if (ep.tls && !tls) {
     asio::post(ex, [done = std::move(done), ep] {
       done(make_error(Errc::invalid_argument, "endpoint " + ep.describe() + " needs TLS settings"));
     });
     return [] {};
   }
-  auto op = std::make_shared<ConnectOp>(ex, ep, std::move(tls), timeout, std::move(service), std::move(done));
+  auto op = std::make_shared<ConnectOp>(ex, ep, std::move(tls), timeout, std::move(service),
+                                        std::move(done));
   asio::post(op->strand, [op] { op->start(); });
   std::weak_ptr<ConnectOp> weak = op;
   return [weak] {

@@ -1,6 +1,8 @@
 #include "tenure/net/tls.hpp"
 
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
 #include <boost/asio/ip/address.hpp>
@@ -25,8 +27,9 @@ struct PemSource {
 // contents are never quoted: a key is a secret.
 Result<std::string> load(const PemSource& s) {
   if (!s.file.empty() && !s.pem.empty())
-    return make_error(Errc::invalid_argument, std::string("the TLS ") + s.what + " is given twice: set option " +
-                                                  s.file_option + " or " + s.pem_option + ", not both");
+    return make_error(Errc::invalid_argument, std::string("the TLS ") + s.what +
+                                                  " is given twice: set option " + s.file_option +
+                                                  " or " + s.pem_option + ", not both");
   if (!s.pem.empty()) return s.pem;
   if (s.file.empty()) return std::string();
   return read_regular_file(s.file_option, s.file);
@@ -38,8 +41,8 @@ std::string origin(const PemSource& s) {
 }
 
 Status load_error(const PemSource& s, const boost::system::error_code& ec, const char* hint) {
-  return make_error(Errc::invalid_argument, std::string("cannot load the TLS ") + s.what + " from " + origin(s) +
-                                                ": " + ec.message() + hint);
+  return make_error(Errc::invalid_argument, std::string("cannot load the TLS ") + s.what +
+                                                " from " + origin(s) + ": " + ec.message() + hint);
 }
 
 bool is_ip_literal(const std::string& host) {
@@ -56,11 +59,13 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& opts) {
   std::shared_ptr<TlsContext> t(new TlsContext(opts));
   const std::string& px = opts.option_prefix;
   boost::system::error_code ec;
-  t->ctx_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+  t->ctx_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                          ssl::context::no_tlsv1_1,
                       ec);
   const PemSource ca{"CA", px + "ca_file", px + "ca_pem", opts.ca_file, opts.ca_pem};
-  const PemSource cert{"client certificate", px + "cert_file", px + "cert_pem", opts.cert_file, opts.cert_pem};
+  const PemSource cert{"client certificate", px + "cert_file", px + "cert_pem", opts.cert_file,
+                       opts.cert_pem};
   const PemSource key{"client key", px + "key_file", px + "key_pem", opts.key_file, opts.key_pem};
   auto ca_pem = load(ca);
   if (!ca_pem.ok()) return ca_pem.status;
@@ -81,17 +86,22 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& opts) {
     }
   }
   if (cert_pem.value.empty() != key_pem.value.empty())
-    return make_error(Errc::invalid_argument, "a TLS client certificate needs both a certificate (" + px +
-                                                  "cert_file or " + px + "cert_pem) and its key (" + px +
-                                                  "key_file or " + px + "key_pem)");
+    return make_error(Errc::invalid_argument,
+                      "a TLS client certificate needs both a certificate (" + px + "cert_file or " +
+                          px + "cert_pem) and its key (" + px + "key_file or " + px + "key_pem)");
   if (!cert_pem.value.empty()) {
     t->ctx_.use_certificate_chain(boost::asio::buffer(cert_pem.value), ec);
     if (ec) return load_error(cert, ec, " (expected a PEM certificate chain)");
     t->ctx_.use_private_key(boost::asio::buffer(key_pem.value), ssl::context::pem, ec);
+    if (ec && ERR_GET_REASON(static_cast<unsigned long>(ec.value())) == X509_R_KEY_VALUES_MISMATCH)
+      return make_error(Errc::invalid_argument, "the TLS client key from " + origin(key) +
+                                                    " does not belong to the certificate from " +
+                                                    origin(cert));
     if (ec) return load_error(key, ec, " (expected an unencrypted PEM private key)");
     if (SSL_CTX_check_private_key(t->ctx_.native_handle()) != 1)
       return make_error(Errc::invalid_argument, "the TLS client key from " + origin(key) +
-                                                    " does not belong to the certificate from " + origin(cert));
+                                                    " does not belong to the certificate from " +
+                                                    origin(cert));
   }
   return t;
 }
@@ -105,14 +115,16 @@ Status TlsContext::prepare(void* handle, const std::string& host) const {
   const std::string name = peer_name(host);
   const bool ip = is_ip_literal(name);
   if (!ip && SSL_set_tlsext_host_name(ssl, name.c_str()) != 1)
-    return make_error(Errc::invalid_argument, "cannot set the TLS server name (SNI) '" + name + "'");
+    return make_error(Errc::invalid_argument,
+                      "cannot set the TLS server name (SNI) '" + name + "'");
   if (opts_.insecure || !opts_.verify_host) return {};
   X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
   // Wildcards only in the left-most label, never partial ("a*.example.com").
   X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   const int rc = ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
                     : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-  if (rc != 1) return make_error(Errc::invalid_argument, "cannot check the TLS host name '" + name + "'");
+  if (rc != 1)
+    return make_error(Errc::invalid_argument, "cannot check the TLS host name '" + name + "'");
   return {};
 }
 

@@ -62,7 +62,8 @@ class Stream {
 // Resolves ep.host (names and literals), connects to its addresses in turn and, when ep.tls,
 // runs the TLS handshake (SNI, verification from `tls`), all within `timeout`. The stream's I/O
 // objects are bound to `ex`, and the connect's own handlers run there too: pass a strand (or a
-// single-threaded executor). done runs on `ex` exactly once, never inline. `service` names the server in messages ("etcd"). Errors:
+// single-threaded executor). done runs on `ex` exactly once, never inline. `service` names the
+// server in messages ("etcd"). Errors:
 //   Errc::timeout      "etcd at https://h:2379: connect did not finish within 2000 ms (...)"
 //   Errc::unreachable  resolve failure, refused, unreachable network, TLS handshake failure
 //                      (certificate errors say which check failed and which option to fix)
