@@ -236,6 +236,7 @@ export TENURE_TEST_ETCD_CLIENT_CERT=$state/tls/client.crt
 export TENURE_TEST_ETCD_CLIENT_KEY=$state/tls/client.key
 export TENURE_TEST_ETCD_PIDFILE=$state/single/etcd.pid
 export TENURE_TEST_ETCD_MEMBER_PORTS="$M1 $M2 $M3"
+export TENURE_TEST_ETCD_PEER_PORT=$SINGLE_PEER
 export TENURE_TEST_ETCD_RESTART="bash $self restart $state"
 export TENURE_TEST_ETCD_CTL="bash $self"
 export TENURE_TEST_ETCD_STATE=$state
