@@ -43,6 +43,11 @@ TEST(TlsContext, ErrorsNameTheOptionAndFileNeverThePem) {
   EXPECT_TRUE(contains(c.status.message, "missing.pem")) << c.status.message;
   EXPECT_TRUE(contains(c.status.message, "tls_ca_file")) << c.status.message;
 
+  o.ca_file_option = "backend.tls_ca";  // Redis's name for it
+  c = TlsContext::create(o);
+  EXPECT_TRUE(contains(c.status.message, "backend.tls_ca")) << c.status.message;
+  EXPECT_FALSE(contains(c.status.message, "tls_ca_file")) << c.status.message;
+
   o = {};
   o.ca_pem = "not a certificate SECRET-SENTINEL";
   c = TlsContext::create(o);

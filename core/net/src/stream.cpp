@@ -126,15 +126,16 @@ struct ConnectOp : std::enable_shared_from_this<ConnectOp> {
     if (!ec) return finish(std::move(stream));
     std::string why = ec.message();
     const long v = SSL_get_verify_result(stream->tls_stream()->native_handle());
-    const std::string px = tls->options().option_prefix;
+    const TlsOptions& o = tls->options();
     if (v != X509_V_OK) {
       why =
           std::string("the server's certificate was refused: ") + X509_verify_cert_error_string(v);
       if (v == X509_V_ERR_HOSTNAME_MISMATCH || v == X509_V_ERR_IP_ADDRESS_MISMATCH)
-        why += " (it does not name '" + tls->peer_name(ep.host) + "'; set " + px +
+        why += " (it does not name '" + tls->peer_name(ep.host) + "'; set " + o.option_prefix +
                "server_name to the name it carries, or use that name in the endpoint)";
       else
-        why += " (set " + px + "ca_file or " + px + "ca_pem to the CA that signed it)";
+        why += " (set " + o.name(o.ca_file_option, "ca_file") + " or " +
+               o.name(o.ca_pem_option, "ca_pem") + " to the CA that signed it)";
     }
     stream->close();
     finish(make_error(Errc::unreachable, "TLS handshake with " + where() + " failed: " + why));

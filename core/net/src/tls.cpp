@@ -57,16 +57,17 @@ TlsContext::TlsContext(TlsOptions opts) : opts_(std::move(opts)), ctx_(ssl::cont
 
 Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& opts) {
   std::shared_ptr<TlsContext> t(new TlsContext(opts));
-  const std::string& px = opts.option_prefix;
   boost::system::error_code ec;
   t->ctx_.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                           ssl::context::no_tlsv1_1,
                       ec);
-  const PemSource ca{"CA", px + "ca_file", px + "ca_pem", opts.ca_file, opts.ca_pem};
-  const PemSource cert{"client certificate", px + "cert_file", px + "cert_pem", opts.cert_file,
-                       opts.cert_pem};
-  const PemSource key{"client key", px + "key_file", px + "key_pem", opts.key_file, opts.key_pem};
+  const PemSource ca{"CA", opts.name(opts.ca_file_option, "ca_file"),
+                     opts.name(opts.ca_pem_option, "ca_pem"), opts.ca_file, opts.ca_pem};
+  const PemSource cert{"client certificate", opts.name(opts.cert_file_option, "cert_file"),
+                       opts.name(opts.cert_pem_option, "cert_pem"), opts.cert_file, opts.cert_pem};
+  const PemSource key{"client key", opts.name(opts.key_file_option, "key_file"),
+                      opts.name(opts.key_pem_option, "key_pem"), opts.key_file, opts.key_pem};
   auto ca_pem = load(ca);
   if (!ca_pem.ok()) return ca_pem.status;
   auto cert_pem = load(cert);
@@ -87,8 +88,9 @@ Result<std::shared_ptr<TlsContext>> TlsContext::create(const TlsOptions& opts) {
   }
   if (cert_pem.value.empty() != key_pem.value.empty())
     return make_error(Errc::invalid_argument,
-                      "a TLS client certificate needs both a certificate (" + px + "cert_file or " +
-                          px + "cert_pem) and its key (" + px + "key_file or " + px + "key_pem)");
+                      "a TLS client certificate needs both a certificate (" + cert.file_option +
+                          " or " + cert.pem_option + ") and its key (" + key.file_option + " or " +
+                          key.pem_option + ")");
   if (!cert_pem.value.empty()) {
     t->ctx_.use_certificate_chain(boost::asio::buffer(cert_pem.value), ec);
     if (ec) return load_error(cert, ec, " (expected a PEM certificate chain)");

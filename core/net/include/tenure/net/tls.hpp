@@ -23,6 +23,15 @@ struct TlsOptions {
   // Tests only: accept any certificate (no chain or host check). Never a silent default.
   bool insecure = false;
   std::string option_prefix = "tls_";
+  // Option names for messages when they do not follow the prefix scheme (Redis: "tls_ca",
+  // "tls_cert", "tls_key"); empty: option_prefix + "ca_file", "cert_pem", ...
+  std::string ca_file_option, ca_pem_option, cert_file_option, cert_pem_option, key_file_option,
+      key_pem_option;
+
+  // The user-facing name of an option: the override if set, else option_prefix + suffix.
+  std::string name(const std::string& override_name, const char* suffix) const {
+    return override_name.empty() ? option_prefix + suffix : override_name;
+  }
 };
 
 // An OpenSSL client context plus the per-connection settings. Immutable once created;
