@@ -57,6 +57,9 @@ Result<EtcdSettings> parse_etcd_settings(const BackendContext& ctx) {
     return make_error(Errc::invalid_argument,
                       "TLS options given for a plain etcd:// URL: use etcds:// for TLS");
   s.tls_options.option_prefix = "backend.tls_";
+  s.tls_options.ca_file_option = "backend.tls_ca";
+  s.tls_options.cert_file_option = "backend.tls_cert";
+  s.tls_options.key_file_option = "backend.tls_key";
   // etcd counts lease TTLs in whole seconds: round up, so the server never ends the lease
   // before the core's lease_duration (the core steps down at renew_deadline, earlier still).
   s.ttl_s = (ctx.timing.lease_duration.count() + 999) / 1000;
