@@ -41,7 +41,7 @@ build_root=${TENURE_BUILD_ROOT:-$HOME/.cache/tenure/build}
 key=$(printf '%s' "$root" | sha1sum | cut -c1-10)  # one tree per clone path
 
 state=$(mktemp -d /tmp/tenure-servers-XXXXXX)
-servers=(redis postgres)
+servers=(redis postgres etcd)
 cleanup() {
   for s in "${servers[@]}"; do bash "$root/tests/servers/$s.sh" stop "$state" >/dev/null 2>&1 || true; done
   rm -rf "$state"

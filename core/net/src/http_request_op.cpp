@@ -210,9 +210,13 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
 
   std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
 
+  // A read or write may still be pending on the connection: closing cancels it, but its
+  // handler runs later and touches the stream and buffer, so the closed connection stays alive
+  // as long as this op (every handler holds the op).
   void drop_conn() {
-    if (conn_) conn_->close();
-    conn_.reset();
+    if (!conn_) return;
+    conn_->close();
+    retired_.push_back(std::move(conn_));
   }
 
   void stop_io() {
@@ -247,6 +251,7 @@ class RequestOp : public ClientOp, public HttpCall, public std::enable_shared_fr
   DeadlineQueue::Id deadline_id_ = 0;
   std::function<void()> cancel_connect_;
   std::unique_ptr<Conn> conn_;
+  std::vector<std::unique_ptr<Conn>> retired_;  // closed, maybe with a handler still pending
   http::request<http::string_body> wire_;
   std::optional<http::response_parser<http::string_body>> parser_;
 };
