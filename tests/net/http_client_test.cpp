@@ -61,7 +61,9 @@ TEST(HttpClient, MapsStatusesOntoErrc) {
     status = code;
     auto r = get(*c, "/x");
     EXPECT_EQ(r.status.code, errc) << code;
-    EXPECT_EQ(r.value.status, code);  // kept for the caller (404/409/410 branches, ErrorDetail)
+    EXPECT_EQ(r.value.status, code);  // kept for the caller (404/409/410 branches)
+    EXPECT_EQ(r.status.detail.http_status, code);
+    EXPECT_EQ(r.status.detail.retry_after, r.value.retry_after) << code;
     EXPECT_TRUE(contains(r.status.message,
                          "testsrv at " + srv.url() + " answered HTTP " + std::to_string(code)))
         << r.status.message;

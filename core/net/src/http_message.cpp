@@ -92,7 +92,11 @@ Status http_status_error(const std::string& service, const HttpResponse& r) {
   if (r.retry_after)
     msg += "; it asks to retry after " + std::to_string(r.retry_after->count()) + " ms";
   if (!hint.empty()) msg += " (" + hint + ")";
-  return make_error(code, std::move(msg));
+  // Callers that must act on the answer read these, never the message.
+  ErrorDetail detail;
+  detail.http_status = static_cast<int>(r.status);
+  detail.retry_after = r.retry_after;
+  return make_error(code, std::move(msg), std::move(detail));
 }
 
 }  // namespace tenure::net

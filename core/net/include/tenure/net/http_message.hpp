@@ -59,7 +59,8 @@ struct HttpResponse {
 
 // Results of HttpClient::request. ok: a 2xx response arrived. Failed with a response (value.status
 // != 0): the server answered non-2xx; value keeps status, headers, a bounded body and retry_after
-// so callers can branch on 404/409/410 and copy http_status/retry_after into Status later.
+// so callers can branch on 404/409/410; the failed Status carries http_status and retry_after in
+// its detail too.
 // Failed without a response (value.status == 0): connect/transport/timeout/limit errors.
 using HttpResult = Result<HttpResponse>;
 
