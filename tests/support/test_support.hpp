@@ -136,6 +136,23 @@ inline int count_leaders(const std::vector<std::unique_ptr<Elector>>& es) {
   return n;
 }
 
+// The events queued on e so far (poll_event without waiting).
+inline std::vector<Event> drain_events(Elector& e) {
+  std::vector<Event> out;
+  for (;;) {
+    auto r = e.poll_event(std::chrono::milliseconds(0));
+    if (!r.ok()) return out;
+    out.push_back(r.value);
+  }
+}
+
+// The first event of type t in v, or nullptr.
+inline const Event* find_event(const std::vector<Event>& v, EventType t) {
+  for (auto& e : v)
+    if (e.type == t) return &e;
+  return nullptr;
+}
+
 inline std::string unique_name(const std::string& prefix) {
   static std::atomic<int> n{0};
   auto now = std::chrono::steady_clock::now().time_since_epoch().count();
