@@ -215,15 +215,7 @@ func bench(args []string) {
 		if err := a.Campaign(ctx, "a"); err != nil {
 			die("campaign: %v", err)
 		}
-		won := make(chan time.Time, 1)
-		go func() {
-			if err := b.Campaign(ctx, "b"); err != nil {
-				die("campaign: %v", err)
-			}
-			won <- time.Now()
-		}()
-		waitCandidates(cli, pfx+"/", 2)
-		time.Sleep(*settle)
+		won := campaignBehind(ctx, cli, b, pfx, *settle)
 		t0 := time.Now()
 		a.Resign(ctx)
 		hand = append(hand, ms((<-won).Sub(t0)))
@@ -252,15 +244,7 @@ func bench(args []string) {
 		}
 		sb, _ := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
 		b := concurrency.NewElection(sb, pfx)
-		won := make(chan time.Time, 1)
-		go func() {
-			if err := b.Campaign(ctx, "b"); err != nil {
-				die("campaign: %v", err)
-			}
-			won <- time.Now()
-		}()
-		waitCandidates(cli, pfx+"/", 2)
-		time.Sleep(*settle)
+		won := campaignBehind(ctx, cli, b, pfx, *settle)
 		t0 := time.Now()
 		child.Process.Signal(syscall.SIGKILL)
 		child.Wait()
@@ -270,6 +254,22 @@ func bench(args []string) {
 	}
 	fmt.Printf("go concurrency.Election crash failover (SIGKILL -> successor leads, TTL %d s): p50 %.0f ms  max %.0f ms  (n=%d)\n",
 		*ttl, pct(crash, 50), pct(crash, 100), len(crash))
+}
+
+// campaignBehind starts b's Campaign as "b" behind the current leader of pfx, waits until its key
+// is there and settle has passed, and returns when b wins on the channel.
+func campaignBehind(ctx context.Context, cli *clientv3.Client, b *concurrency.Election, pfx string,
+	settle time.Duration) <-chan time.Time {
+	won := make(chan time.Time, 1)
+	go func() {
+		if err := b.Campaign(ctx, "b"); err != nil {
+			die("campaign: %v", err)
+		}
+		won <- time.Now()
+	}()
+	waitCandidates(cli, pfx+"/", 2)
+	time.Sleep(settle)
+	return won
 }
 
 func waitCandidates(cli *clientv3.Client, pfx string, n int64) {
