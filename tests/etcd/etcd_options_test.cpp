@@ -3,9 +3,9 @@
 // needed: the backend refuses these at creation, before connecting.
 #include <gtest/gtest.h>
 
-#include <map>
 #include <string>
 
+#include "support/option_errors.hpp"
 #include "tenure/elector.hpp"
 #include "tenure/manual_executor.hpp"
 
@@ -16,42 +16,26 @@ namespace {
 const std::string kEtcd = "etcd://127.0.0.1:1";
 const std::string kEtcds = "etcds://127.0.0.1:1";
 
-Status create(const std::string& backend_url, std::map<std::string, std::string> backend_opts) {
-  ElectorOptions o;
-  o.backend_url = backend_url;
-  o.election = "opts";
-  o.identity = "a";
-  o.backend_options = std::move(backend_opts);
-  return Elector::create(o).status;
-}
-
-// As a URL query key and as a backend.<key> elector option: the same code and message.
-void expect_both_ways(const std::string& base, const std::string& key, const std::string& value,
-                      Errc want, const std::string& needle) {
-  for (const Status& s :
-       {create(base + "?" + key + "=" + value, {}), create(base, {{key, value}})}) {
-    EXPECT_EQ(s.code, want) << base << " " << key << "=" << value << ": " << s.message;
-    EXPECT_NE(s.message.find(needle), std::string::npos) << s.message;
-  }
-}
+using testing::create_status;
+using testing::expect_both_ways;
 
 TEST(EtcdOptions, UnknownOptionIsUnknownOptionNamingTheKnownOnes) {
-  expect_both_ways(kEtcd, "nope", "1", Errc::unknown_option, "'nope'");
-  expect_both_ways(kEtcds, "tls_cafile", "/x", Errc::unknown_option,
-                   "known: tls_ca, tls_cert, tls_key, tls_insecure");
+  expect_both_ways({kEtcd, "nope", "1", Errc::unknown_option, "'nope'"});
+  expect_both_ways({kEtcds, "tls_cafile", "/x", Errc::unknown_option,
+                    "known: tls_ca, tls_cert, tls_key, tls_insecure"});
 }
 
 TEST(EtcdOptions, MalformedValueIsInvalidArgument) {
-  expect_both_ways(kEtcds, "tls_insecure", "maybe", Errc::invalid_argument, "true or false");
+  expect_both_ways({kEtcds, "tls_insecure", "maybe", Errc::invalid_argument, "true or false"});
 }
 
 TEST(EtcdOptions, TlsOptionsOnAPlainUrlAreInvalidArgument) {
-  expect_both_ways(kEtcd, "tls_ca", "/tmp/ca.crt", Errc::invalid_argument, "etcds://");
+  expect_both_ways({kEtcd, "tls_ca", "/tmp/ca.crt", Errc::invalid_argument, "etcds://"});
 }
 
 TEST(EtcdOptions, GoodOptionsAreAccepted) {
-  EXPECT_TRUE(create(kEtcds + "?tls_insecure=true", {}).ok());
-  EXPECT_TRUE(create(kEtcds, {{"tls_insecure", "yes"}}).ok());
+  EXPECT_TRUE(create_status(kEtcds + "?tls_insecure=true", {}).ok());
+  EXPECT_TRUE(create_status(kEtcds, {{"tls_insecure", "yes"}}).ok());
 }
 
 TEST(EtcdOptions, NeedsTheAsioRuntimeIsUnsupportedBackend) {

@@ -16,28 +16,6 @@ std::unique_ptr<Elector> make(const std::string& election, const std::string& id
   return make_elector(env("TENURE_TEST_REDIS_URL"), election, identity, timing, milliseconds(2000));
 }
 
-// Samples every millisecond that at most one elector leads.
-class OneLeaderSampler {
- public:
-  explicit OneLeaderSampler(const std::vector<std::unique_ptr<Elector>>& es)
-      : th_([this, &es] {
-          while (!stop_) {
-            if (count_leaders(es) > 1) two_ = true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }) {}
-  ~OneLeaderSampler() { finish(); }
-  bool finish() {
-    stop_ = true;
-    if (th_.joinable()) th_.join();
-    return !two_;
-  }
-
- private:
-  std::atomic<bool> stop_{false}, two_{false};
-  std::thread th_;
-};
-
 TEST(RedisFaults, ServerDownLeaderStepsDownWithinRenewDeadline) {
   TENURE_REQUIRE_REDIS();
   const Timing t{milliseconds(1500), milliseconds(1000), milliseconds(200)};

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -152,6 +153,29 @@ inline const Event* find_event(const std::vector<Event>& v, EventType t) {
     if (e.type == t) return &e;
   return nullptr;
 }
+
+// Samples every millisecond on a thread that at most one of es leads; finish() stops it and says
+// whether that held throughout. es must outlive the sampler (or its finish()).
+class OneLeaderSampler {
+ public:
+  explicit OneLeaderSampler(const std::vector<std::unique_ptr<Elector>>& es)
+      : th_([this, &es] {
+          while (!stop_) {
+            if (count_leaders(es) > 1) two_ = true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          }
+        }) {}
+  ~OneLeaderSampler() { finish(); }
+  bool finish() {
+    stop_ = true;
+    if (th_.joinable()) th_.join();
+    return !two_;
+  }
+
+ private:
+  std::atomic<bool> stop_{false}, two_{false};
+  std::thread th_;
+};
 
 inline std::string unique_name(const std::string& prefix) {
   static std::atomic<int> n{0};
