@@ -85,15 +85,7 @@ func candidate(args []string) {
 	cli := client(*endpoints)
 	defer cli.Close()
 	for r := 0; r < *rounds; r++ {
-		s, err := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
-		if err != nil {
-			die("session: %v", err)
-		}
-		e := concurrency.NewElection(s, *election)
-		if err := e.Campaign(context.Background(), *name); err != nil {
-			die("campaign: %v", err)
-		}
-		say("elected %d", e.Rev())
+		s, e := lead(cli, *election, *name, *ttl)
 		end := time.Now().Add(time.Duration(*holdMs) * time.Millisecond)
 		for seq := 0; *holdMs == 0 || time.Now().Before(end); seq++ {
 			if *logPfx != "" {
@@ -114,6 +106,21 @@ func candidate(args []string) {
 		s.Close()
 		time.Sleep(20 * time.Millisecond) // let another candidate in before campaigning again
 	}
+}
+
+// lead opens a session with the TTL, campaigns as name in election until it wins, and says
+// "elected REV" on stdout.
+func lead(cli *clientv3.Client, election, name string, ttl int) (*concurrency.Session, *concurrency.Election) {
+	s, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl))
+	if err != nil {
+		die("session: %v", err)
+	}
+	e := concurrency.NewElection(s, election)
+	if err := e.Campaign(context.Background(), name); err != nil {
+		die("campaign: %v", err)
+	}
+	say("elected %d", e.Rev())
+	return s, e
 }
 
 // A record is accepted only while our candidate key still exists with the create revision we
@@ -139,15 +146,7 @@ func hold(args []string) {
 	ttl := fs.Int("ttl", 2, "session TTL in seconds")
 	fs.Parse(args)
 	cli := client(*endpoints)
-	s, err := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
-	if err != nil {
-		die("session: %v", err)
-	}
-	e := concurrency.NewElection(s, *election)
-	if err := e.Campaign(context.Background(), *name); err != nil {
-		die("campaign: %v", err)
-	}
-	say("elected %d", e.Rev())
+	lead(cli, *election, *name, *ttl)
 	select {}
 }
 
