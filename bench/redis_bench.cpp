@@ -6,238 +6,19 @@
 //   many       N electors (own elections) renewing every 1 s: CPU of this process and of Redis
 // Usage: redis_bench [--url URL] [--acquire N] [--handover N] [--crash N] [--electors N]
 //                    [--window S] [--holder PATH] [--only acquire|handover|crash|many]
-#include <pthread.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <future>
-#include <mutex>
 #include <string>
-#include <thread>
-#include <vector>
 
-#include "asio_executor.hpp"
-#include "child_process.hpp"
-#include "runtime.hpp"
-#include "tenure/backend.hpp"
-#include "tenure/elector.hpp"
+#include "bench_common.hpp"
 
 using namespace std::chrono;
 using namespace tenure;
 
 namespace {
 
-struct Args {
-  std::string url;
-  int acquire = 2000;
-  int handover = 200;
-  int crash = 10;
-  int electors = 10000;
-  int window_s = 10;
-  std::string holder;
-  std::string only;
-};
-
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  size_t i = std::min(v.size() - 1, static_cast<size_t>(p / 100.0 * (v.size() - 1) + 0.5));
-  return v[i];
-}
-
-std::string unique(const std::string& p) {
-  static int n = 0;
-  return p + "-" + std::to_string(::getpid()) + "-" +
-         std::to_string(steady_clock::now().time_since_epoch().count() % 1000000000) + "-" +
-         std::to_string(n++);
-}
-
-// ---- acquire: the backend alone ----------------------------------------------------------------
-void bench_acquire(const Args& a) {
-  auto rt = Runtime::get();
-  auto url = parse_url(a.url);
-  auto exec = std::make_shared<AsioExecutor>(rt->io());
-  Timing t{milliseconds(10000), milliseconds(8000), milliseconds(1000)};
-  BackendContext ctx;
-  ctx.url = url.value;
-  ctx.election = unique("bench-acquire");
-  ctx.identity = "bench";
-  ctx.timing = t;
-  ctx.executor = exec;
-  ctx.io = exec->strand();
-  auto s = (*find_backend(url.value.scheme))(ctx);
-  if (!s.ok()) {
-    std::printf("acquire: %s\n", s.status.message.c_str());
-    return;
-  }
-  LeaseBackend* b = s.value.get();
-  auto call_acquire = [&] {
-    std::promise<Result<AcquireOutcome>> p;
-    auto f = p.get_future();
-    exec->post([&] { b->acquire([&](Result<AcquireOutcome> r) { p.set_value(std::move(r)); }); });
-    return f.get();
-  };
-  auto call_release = [&](uint64_t token) {
-    std::promise<void> p;
-    exec->post([&] { b->release(token, [&](Result<bool>) { p.set_value(); }); });
-    p.get_future().wait();
-  };
-  std::vector<double> us;
-  for (int i = 0; i < a.acquire + 100; ++i) {
-    auto t0 = steady_clock::now();
-    auto r = call_acquire();
-    double d = duration<double, std::micro>(steady_clock::now() - t0).count();
-    if (!r.ok() || !r.value.acquired) {
-      std::printf("acquire failed: %s\n", r.status.message.c_str());
-      return;
-    }
-    if (i >= 100) us.push_back(d);  // the first ones load the scripts and warm the connection
-    call_release(r.value.record.token);
-  }
-  std::printf(
-      "acquire (backend, one Lua round trip): n=%d p50 %.3f ms  p99 %.3f ms  max %.3f ms"
-      "   [target p50 < 0.15 ms]\n",
-      a.acquire, pct(us, 50) / 1000, pct(us, 99) / 1000,
-      *std::max_element(us.begin(), us.end()) / 1000);
-  std::promise<void> closed;
-  exec->post([&] { b->close(exec->now(), [&] { closed.set_value(); }); });
-  closed.get_future().wait();
-}
-
-// ---- graceful handover: resign -> the standby's elected ----------------------------------------
-struct Waiter {
-  std::mutex mu;
-  std::condition_variable cv;
-  std::vector<std::pair<int, steady_clock::time_point>> elected;  // elector index, when
-};
-
-void bench_handover(const Args& a) {
-  // Long retry period: only a push can make the standby fast. The leader stops (releasing its
-  // lease, as on SIGTERM); a fresh elector becomes the next standby.
-  Timing t{milliseconds(30000), milliseconds(20000), milliseconds(10000)};
-  auto election = unique("bench-handover");
-  Waiter w;
-  int next_id = 0;
-  auto make = [&]() -> std::unique_ptr<Elector> {
-    ElectorOptions o;
-    o.backend_url = a.url;
-    o.election = election;
-    const int id = next_id++;
-    o.identity = "h" + std::to_string(id);
-    o.timing = t;
-    auto e = Elector::create(o);
-    if (!e.ok()) {
-      std::printf("handover: %s\n", e.status.message.c_str());
-      return nullptr;
-    }
-    e.value->set_callback([&w, id](const Event& ev) {
-      if (ev.type != EventType::elected) return;
-      std::lock_guard l(w.mu);
-      w.elected.emplace_back(id, steady_clock::now());
-      w.cv.notify_all();
-    });
-    e.value->start();
-    return std::move(e.value);
-  };
-  auto wait_count = [&](size_t n) {
-    std::unique_lock l(w.mu);
-    return w.cv.wait_for(l, seconds(15), [&] { return w.elected.size() >= n; });
-  };
-  auto leader = make();
-  if (!leader || !wait_count(1)) {
-    std::printf("handover: no first leader\n");
-    return;
-  }
-  auto standby = make();
-  std::vector<double> ms;
-  for (int i = 0; i < a.handover; ++i) {
-    size_t n;
-    {
-      std::lock_guard l(w.mu);
-      n = w.elected.size();
-    }
-    // The standby must have made its first attempt (and subscribed) before we measure.
-    std::this_thread::sleep_for(milliseconds(30));
-    auto t0 = steady_clock::now();
-    leader->stop();
-    if (!wait_count(n + 1)) {
-      std::printf("handover %d: the standby was not elected within 15 s\n", i);
-      return;
-    }
-    steady_clock::time_point t1;
-    {
-      std::lock_guard l(w.mu);
-      t1 = w.elected.back().second;
-    }
-    ms.push_back(duration<double, std::milli>(t1 - t0).count());
-    leader = std::move(standby);
-    standby = make();
-  }
-  std::printf(
-      "graceful handover (leader stop() releases -> standby elected, same process): n=%d "
-      "p50 %.2f ms  p99 %.2f ms  max %.2f ms   [target p50 < 2 ms]\n",
-      a.handover, pct(ms, 50), pct(ms, 99), *std::max_element(ms.begin(), ms.end()));
-  leader->stop();
-  standby->stop();
-}
-
-// ---- crash failover: SIGKILL a holder process --------------------------------------------------
-void bench_crash(const Args& a) {
-  const Timing t{milliseconds(1000), milliseconds(700), milliseconds(200)};
-  std::vector<double> ms;
-  for (int i = 0; i < a.crash; ++i) {
-    auto election = unique("bench-crash");
-    tenure::tools::ChildProcess child({a.holder, a.url, election, "holder", "1000", "700", "200"});
-    if (!child.started() || child.wait_line("elected", seconds(10)).empty()) {
-      std::printf("crash: the holder %s was not elected\n", a.holder.c_str());
-      return;
-    }
-    ElectorOptions o;
-    o.backend_url = a.url;
-    o.election = election;
-    o.identity = "successor";
-    o.timing = t;
-    auto e = Elector::create(o);
-    std::promise<steady_clock::time_point> elected;
-    std::atomic<bool> saw_holder{false}, once{false};
-    e.value->set_callback([&](const Event& ev) {
-      if (ev.type == EventType::leader_changed && ev.leader == "holder") saw_holder = true;
-      if (ev.type == EventType::elected && !once.exchange(true))
-        elected.set_value(steady_clock::now());
-    });
-    e.value->start();
-    auto end = steady_clock::now() + seconds(5);
-    while (!saw_holder && steady_clock::now() < end) std::this_thread::sleep_for(milliseconds(1));
-    // Vary the moment of the kill within the renew period.
-    std::this_thread::sleep_for(milliseconds(37 * i % 200));
-    auto t0 = steady_clock::now();
-    child.kill(SIGKILL);
-    auto f = elected.get_future();
-    if (f.wait_for(seconds(10)) != std::future_status::ready) {
-      std::printf("crash %d: no successor within 10 s\n", i);
-      return;
-    }
-    ms.push_back(duration<double, std::milli>(f.get() - t0).count());
-    e.value->stop();
-  }
-  std::printf(
-      "crash failover (kill -9 of the leader process, lease_duration 1000 ms): n=%d "
-      "p50 %.0f ms  max %.0f ms  min %.0f ms   [target <= 1150 ms]\n",
-      a.crash, pct(ms, 50), *std::max_element(ms.begin(), ms.end()),
-      *std::min_element(ms.begin(), ms.end()));
-}
-
-// ---- many electors ----------------------------------------------------------------------------
+// CPU seconds redis-server has used (INFO cpu: used_cpu_sys + used_cpu_user).
 double redis_cpu_s(const std::string& port) {
   std::string cmd = "redis-cli -h 127.0.0.1 -p " + port + " INFO cpu 2>/dev/null";
   double total = 0;
@@ -252,111 +33,14 @@ double redis_cpu_s(const std::string& port) {
   return total;
 }
 
-long rss_kb() {
-  std::ifstream f("/proc/self/status");
-  std::string k;
-  while (f >> k) {
-    if (k == "VmRSS:") {
-      long v;
-      f >> v;
-      return v;
-    }
-  }
-  return 0;
-}
-
-void bench_many(const Args& a) {
-  const Timing t{milliseconds(3000), milliseconds(2000), milliseconds(1000)};
-  std::atomic<int> elected{0};
-  std::vector<std::unique_ptr<Elector>> es;
-  es.reserve(a.electors);
-  long rss0 = rss_kb();
-  auto t_start = steady_clock::now();
-  for (int i = 0; i < a.electors; ++i) {
-    ElectorOptions o;
-    o.backend_url = a.url;
-    o.election = unique("bench-many");
-    o.identity = "m";
-    o.timing = t;
-    auto e = Elector::create(o);
-    if (!e.ok()) {
-      std::printf("many: %s\n", e.status.message.c_str());
-      return;
-    }
-    e.value->set_callback([&elected](const Event& ev) {
-      if (ev.type == EventType::elected) ++elected;
-    });
-    e.value->start();
-    es.push_back(std::move(e.value));
-  }
-  auto end = steady_clock::now() + seconds(60);
-  while (elected < a.electors && steady_clock::now() < end)
-    std::this_thread::sleep_for(milliseconds(20));
-  double start_s = duration<double>(steady_clock::now() - t_start).count();
-  if (elected < a.electors) {
-    std::printf("many: only %d of %d electors were elected\n", elected.load(), a.electors);
-    return;
-  }
-  std::this_thread::sleep_for(seconds(2));  // settle: renewals spread over the period
-  std::string port = a.url.substr(a.url.rfind(':') + 1);
-  port = port.substr(0, port.find('/'));
-  rusage r0, r1;
-  ::getrusage(RUSAGE_SELF, &r0);
-  double redis0 = redis_cpu_s(port);
-  auto w0 = steady_clock::now();
-  std::this_thread::sleep_for(seconds(a.window_s));
-  ::getrusage(RUSAGE_SELF, &r1);
-  double redis1 = redis_cpu_s(port);
-  double wall = duration<double>(steady_clock::now() - w0).count();
-  auto tv = [](const timeval& v) { return v.tv_sec + v.tv_usec / 1e6; };
-  double user = tv(r1.ru_utime) - tv(r0.ru_utime), sys = tv(r1.ru_stime) - tv(r0.ru_stime);
-  uint64_t renewals = 0, lost = 0;
-  for (auto& e : es) {
-    auto m = e->metrics();
-    renewals += m.renewals;
-    lost += m.step_downs_lost + m.step_downs_renew_deadline + m.step_downs_backend_error;
-  }
-  std::printf(
-      "%d electors renewing every 1 s (lease 3 s): all elected in %.1f s; over %.0f s: "
-      "this process %.1f%% of one core (user %.1f%%, sys %.1f%%), redis-server %.1f%%, "
-      "RSS +%ld MB, %llu renewals total, %llu step-downs   [target < 25%%]\n",
-      a.electors, start_s, wall, 100 * (user + sys) / wall, 100 * user / wall, 100 * sys / wall,
-      100 * (redis1 - redis0) / wall, (rss_kb() - rss0) / 1024, (unsigned long long)renewals,
-      (unsigned long long)lost);
-  auto s0 = steady_clock::now();
-  es.clear();
-  std::printf("  stopping them (each releases) took %.1f s\n",
-              duration<double>(steady_clock::now() - s0).count());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  Args a;
+  bench::Args a;
+  a.acquire = 2000;
+  a.crash = 10;
   if (const char* u = std::getenv("TENURE_TEST_REDIS_URL")) a.url = u;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    std::string k = argv[i], v = argv[i + 1];
-    if (k == "--url")
-      a.url = v;
-    else if (k == "--acquire")
-      a.acquire = std::stoi(v);
-    else if (k == "--handover")
-      a.handover = std::stoi(v);
-    else if (k == "--crash")
-      a.crash = std::stoi(v);
-    else if (k == "--electors")
-      a.electors = std::stoi(v);
-    else if (k == "--window")
-      a.window_s = std::stoi(v);
-    else if (k == "--holder")
-      a.holder = v;
-    else if (k == "--only")
-      a.only = v;
-    else {
-      std::fprintf(stderr, "unknown argument %s\n", k.c_str());
-      return 2;
-    }
-  }
+  if (!bench::parse_args(argc, argv, a)) return 2;
   if (a.url.empty()) {
     std::fprintf(stderr,
                  "no Redis: pass --url or set TENURE_TEST_REDIS_URL (bash "
@@ -365,9 +49,17 @@ int main(int argc, char** argv) {
   }
   if (a.holder.empty()) a.holder = TENURE_ELECTOR_CHILD;
   std::printf("redis_bench against %s\n", a.url.c_str());
-  if (a.only.empty() || a.only == "acquire") bench_acquire(a);
-  if (a.only.empty() || a.only == "handover") bench_handover(a);
-  if (a.only.empty() || a.only == "crash") bench_crash(a);
-  if (a.only.empty() || a.only == "many") bench_many(a);
+  if (bench::wanted(a, "acquire"))
+    bench::bench_acquire(a, "backend, one Lua round trip", "   [target p50 < 0.15 ms]");
+  if (bench::wanted(a, "handover")) bench::bench_handover(a, "2 ms");
+  if (bench::wanted(a, "crash"))
+    bench::bench_crash(a, Timing{milliseconds(1000), milliseconds(700), milliseconds(200)},
+                       "lease_duration 1000 ms", "<= 1150 ms");
+  if (bench::wanted(a, "many")) {
+    std::string port = a.url.substr(a.url.rfind(':') + 1);
+    port = port.substr(0, port.find('/'));
+    bench::bench_many(a, "electors renewing every 1 s (lease 3 s)", "redis-server", "25%",
+                      [&] { return redis_cpu_s(port); });
+  }
   return 0;
 }

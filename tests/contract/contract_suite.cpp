@@ -33,17 +33,6 @@ std::unique_ptr<Elector> BackendContract::make(const std::string& election,
   return r.ok() ? std::move(r.value) : nullptr;
 }
 
-namespace {
-
-int count_leaders(const std::vector<std::unique_ptr<Elector>>& es) {
-  int n = 0;
-  for (auto& e : es)
-    if (e && e->status().is_leader) ++n;
-  return n;
-}
-
-}  // namespace
-
 TEST_P(BackendContract, SessionAcquireRenewReleaseRead) {
   auto election = unique_name("session");
   BackendSessions s;
@@ -336,19 +325,11 @@ TEST_P(BackendContract, ServerRestartNeverTwoLeaders) {
     ASSERT_TRUE(es.back()->start().ok());
   }
   ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 10s));
-  std::atomic<bool> stop{false}, two{false};
-  std::thread sampler([&] {
-    while (!stop) {
-      if (count_leaders(es) > 1) two = true;
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  OneLeaderSampler sampler(es);
   GetParam().restart_server();
   bool back = wait_until([&] { return count_leaders(es) == 1; }, 30s);
   std::this_thread::sleep_for(GetParam().timing.lease_duration);
-  stop = true;
-  sampler.join();
-  EXPECT_FALSE(two) << "two leaders at once across a server restart";
+  EXPECT_TRUE(sampler.finish()) << "two leaders at once across a server restart";
   EXPECT_TRUE(back) << "no leader after the server restart";
 }
 

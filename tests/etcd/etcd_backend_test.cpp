@@ -9,28 +9,11 @@
 namespace tenure::testing {
 namespace {
 
-using etcd::env;
-
 std::unique_ptr<Elector> make(const std::string& url, const std::string& election,
                               const std::string& identity,
                               Timing t = {milliseconds(2000), milliseconds(1400),
                                           milliseconds(300)}) {
-  ElectorOptions o;
-  o.backend_url = url;
-  o.election = election;
-  o.identity = identity;
-  o.timing = t;
-  o.stop_timeout = milliseconds(3000);
-  auto r = Elector::create(o);
-  EXPECT_TRUE(r.ok()) << r.status.message;
-  return r.ok() ? std::move(r.value) : nullptr;
-}
-
-int leaders(const std::vector<std::unique_ptr<Elector>>& es) {
-  int n = 0;
-  for (auto& e : es)
-    if (e && e->status().is_leader) ++n;
-  return n;
+  return make_elector(url, election, identity, t, milliseconds(3000));
 }
 
 // Lease IDs the server knows, from /v3/lease/leases.
@@ -51,7 +34,8 @@ TEST(EtcdBackend, ManyElectorsShareOneServerLease) {
     ASSERT_TRUE(es.back());
     ASSERT_TRUE(es.back()->start().ok());
   }
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 50; }, 20s)) << leaders(es) << " of 50 lead";
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 50; }, 20s))
+      << count_leaders(es) << " of 50 lead";
   // Other tests' leases may come and go meanwhile; 50 own leases would show.
   EXPECT_LE(server_leases(url), before + 2) << "electors did not share the server lease";
   for (auto& e : es) EXPECT_TRUE(e->stop().ok());
@@ -114,14 +98,8 @@ TEST(EtcdBackend, KilledClusterMemberClientMovesOnNeverTwoLeaders) {
     es.push_back(make(url, election, "m-" + std::to_string(i)));
     ASSERT_TRUE(es.back()->start().ok());
   }
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 10s));
-  std::atomic<bool> stop{false}, two{false};
-  std::thread sampler([&] {
-    while (!stop) {
-      if (leaders(es) > 1) two = true;
-      std::this_thread::sleep_for(1ms);
-    }
-  });
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 10s));
+  OneLeaderSampler sampler(es);
   // The client starts with the first endpoint and stays on the one that works: member 1.
   std::string out = etcd::sh(env("TENURE_TEST_ETCD_CTL") + " kill-member " +
                              env("TENURE_TEST_ETCD_STATE") + " 1 2>&1");
@@ -131,14 +109,13 @@ TEST(EtcdBackend, KilledClusterMemberClientMovesOnNeverTwoLeaders) {
       e->stop();
       break;
     }
-  bool moved = wait_until([&] { return leaders(es) == 1; }, 15s);
+  bool moved = wait_until([&] { return count_leaders(es) == 1; }, 15s);
   std::this_thread::sleep_for(2s);
-  bool steady = leaders(es) == 1;
-  stop = true;
-  sampler.join();
+  bool steady = count_leaders(es) == 1;
+  const bool one = sampler.finish();
   std::string back = etcd::sh(env("TENURE_TEST_ETCD_CTL") + " start-member " +
                               env("TENURE_TEST_ETCD_STATE") + " 1 2>&1");
-  EXPECT_FALSE(two) << "two leaders at once while a member was down";
+  EXPECT_TRUE(one) << "two leaders at once while a member was down";
   EXPECT_TRUE(moved) << "no leader while member 1 was down: " << out;
   EXPECT_TRUE(steady) << "leadership did not settle with member 1 down";
   for (auto& e : es) e->stop();

@@ -8,8 +8,6 @@
 namespace tenure::testing {
 namespace {
 
-using etcd::env;
-
 void restart_etcd() {
   std::string cmd = env("TENURE_TEST_ETCD_RESTART");
   ASSERT_FALSE(cmd.empty()) << "TENURE_TEST_ETCD_RESTART not set: " << etcd::kStartHint;

@@ -20,7 +20,6 @@ using backends::etcd::base64_encode;
 using backends::etcd::KeyValue;
 using backends::etcd::parse_kvs;
 using backends::etcd::prefix_end;
-using etcd::env;
 using nlohmann::json;
 
 TEST(EtcdInterop, GoConcurrencyElectionAndTenureShareOneElection) {

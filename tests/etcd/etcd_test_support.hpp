@@ -4,8 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "support/test_support.hpp"
@@ -16,11 +14,6 @@ inline const char* kStartHint =
     "start the test servers with `bash tests/servers/etcd.sh start /tmp/tenure-etcd && "
     "source /tmp/tenure-etcd/etcd.env`";
 
-inline std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 #define TENURE_REQUIRE_ETCD()                                             \
   do {                                                                    \
     std::string url_;                                                     \
@@ -30,13 +23,7 @@ inline std::string env(const char* name) {
 
 // Runs a shell command; returns its stdout (trailing newline removed).
 inline std::string sh(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
+  std::string out = shell_output(cmd);
   while (!out.empty() && out.back() == '\n') out.pop_back();
   return out;
 }

@@ -23,16 +23,7 @@ using Clk = std::chrono::steady_clock;
 
 #define REQUIRE_PG(out) TENURE_REQUIRE_ENV("TENURE_TEST_POSTGRES_URL", out, kPgHint)
 
-std::string run(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = ::popen((cmd + " 2>&1").c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
-}
+std::string run(const std::string& cmd) { return shell_output(cmd + " 2>&1"); }
 
 // KEY -> value of the `export KEY=value` lines of a postgres.env.
 std::map<std::string, std::string> read_env(const std::string& path) {

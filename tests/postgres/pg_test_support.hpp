@@ -16,10 +16,7 @@ inline const char* kPgHint =
     "start a server with `tests/servers/postgres.sh start /tmp/tenure-pg && source "
     "/tmp/tenure-pg/postgres.env`";
 
-inline std::string pg_env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? std::string(v) : std::string();
-}
+inline std::string pg_env(const char* name) { return env(name); }
 
 // URL with extra query parameters (the base URL from postgres.sh has none).
 inline std::string with_query(const std::string& base, const std::string& q) {

@@ -7,8 +7,6 @@
 namespace tenure::testing {
 namespace {
 
-using redis::env;
-
 void restart_redis() {
   std::string cmd = env("TENURE_TEST_REDIS_RESTART");
   ASSERT_FALSE(cmd.empty()) << "TENURE_TEST_REDIS_RESTART not set: " << redis::kStartHint;

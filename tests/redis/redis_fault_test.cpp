@@ -13,45 +13,8 @@ namespace {
 
 std::unique_ptr<Elector> make(const std::string& election, const std::string& identity,
                               Timing timing) {
-  ElectorOptions o;
-  o.backend_url = env("TENURE_TEST_REDIS_URL");
-  o.election = election;
-  o.identity = identity;
-  o.timing = timing;
-  o.stop_timeout = milliseconds(2000);
-  auto r = Elector::create(o);
-  EXPECT_TRUE(r.ok()) << r.status.message;
-  return r.ok() ? std::move(r.value) : nullptr;
+  return make_elector(env("TENURE_TEST_REDIS_URL"), election, identity, timing, milliseconds(2000));
 }
-
-int leaders(const std::vector<std::unique_ptr<Elector>>& es) {
-  int n = 0;
-  for (auto& e : es)
-    if (e->status().is_leader) ++n;
-  return n;
-}
-
-// Samples every millisecond that at most one elector leads.
-class OneLeaderSampler {
- public:
-  explicit OneLeaderSampler(const std::vector<std::unique_ptr<Elector>>& es)
-      : th_([this, &es] {
-          while (!stop_) {
-            if (leaders(es) > 1) two_ = true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(1));
-          }
-        }) {}
-  ~OneLeaderSampler() { finish(); }
-  bool finish() {
-    stop_ = true;
-    if (th_.joinable()) th_.join();
-    return !two_;
-  }
-
- private:
-  std::atomic<bool> stop_{false}, two_{false};
-  std::thread th_;
-};
 
 TEST(RedisFaults, ServerDownLeaderStepsDownWithinRenewDeadline) {
   TENURE_REQUIRE_REDIS();
@@ -65,7 +28,7 @@ TEST(RedisFaults, ServerDownLeaderStepsDownWithinRenewDeadline) {
     es.back()->set_callback(logs.back()->callback());
     ASSERT_TRUE(es.back()->start().ok());
   }
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 10s));
   size_t leader = 0;
   for (size_t i = 0; i < es.size(); ++i)
     if (es[i]->status().is_leader) leader = i;
@@ -85,13 +48,14 @@ TEST(RedisFaults, ServerDownLeaderStepsDownWithinRenewDeadline) {
   EXPECT_LE(ms.count(), down_ms.count() + t.renew_deadline.count() + 1000)
       << "stepped down " << ms.count() << " ms after the shutdown began (" << down_ms.count()
       << " ms to shut down)";
-  EXPECT_EQ(leaders(es), 0);
+  EXPECT_EQ(count_leaders(es), 0);
 
   // The server comes back empty (no persistence): no one may lead before a lease_duration has
   // passed since it started, and the new token is still larger than the old one.
   ASSERT_EQ(ctl("up"), 0);
   auto up = std::chrono::steady_clock::now();
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 15s)) << "no leader after the outage";
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 15s))
+      << "no leader after the outage";
   auto back =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - up);
   EXPECT_GE(back.count(), t.lease_duration.count() - 1000) << "restart guard not applied";
@@ -116,10 +80,10 @@ TEST(RedisFaults, QuickRestartNeverTwoLeaders) {
     es.push_back(make(election, "q-" + std::to_string(i), t));
     ASSERT_TRUE(es.back()->start().ok());
   }
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 10s));
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 10s));
   OneLeaderSampler sampler(es);
   ASSERT_EQ(ctl("restart"), 0);
-  ASSERT_TRUE(wait_until([&] { return leaders(es) == 1; }, 15s));
+  ASSERT_TRUE(wait_until([&] { return count_leaders(es) == 1; }, 15s));
   std::this_thread::sleep_for(t.lease_duration);
   EXPECT_TRUE(sampler.finish()) << "two leaders at once across a quick restart";
 }

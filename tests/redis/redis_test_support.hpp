@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <future>
 #include <memory>
@@ -23,11 +22,6 @@ inline const char* kStartHint =
     "start a test server with `bash tests/servers/redis.sh start /tmp/tenure-redis && "
     "source /tmp/tenure-redis/redis.env`";
 
-inline std::string env(const char* name) {
-  const char* v = std::getenv(name);
-  return v ? v : "";
-}
-
 // Fails (CI=true) or skips the current test when the Redis test server is not configured.
 #define TENURE_REQUIRE_REDIS()                                             \
   do {                                                                     \
@@ -38,16 +32,8 @@ inline std::string env(const char* name) {
 
 // Runs redis-cli against the plain test server; returns its stdout.
 inline std::string cli(const std::string& args) {
-  std::string cmd =
-      "redis-cli -h 127.0.0.1 -p " + env("TENURE_TEST_REDIS_PORT") + " " + args + " 2>&1";
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    ::pclose(p);
-  }
-  return out;
+  return shell_output("redis-cli -h 127.0.0.1 -p " + env("TENURE_TEST_REDIS_PORT") + " " + args +
+                      " 2>&1");
 }
 
 // Runs `redis.sh VERB STATEDIR` (start/restart/down/up) on the test server.

@@ -23,6 +23,8 @@
 # clone in ~/.cache/tenure/etcd-VERSION/ (TENURE_CACHE overrides ~/.cache/tenure). The Go programs
 # of tests/etcd/interop (an elector on etcd's own concurrency.Election) are built there too.
 set -euo pipefail
+# shellcheck source=tests/servers/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 ETCD_VERSION=${TENURE_ETCD_VERSION:-v3.6.16}
 cache_root=${TENURE_CACHE:-$HOME/.cache/tenure}
@@ -97,35 +99,7 @@ state=${2:-}
 mkdir -p "$state"
 state=$(readlink -f "$state")
 
-free_ports() {  # N distinct free loopback ports, one python start (it is slow on a busy machine)
-  python3 -c '
-import socket, sys
-socks = [socket.socket() for _ in range(int(sys.argv[1]))]
-for s in socks: s.bind(("127.0.0.1", 0))
-print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
-}
-
-make_certs() {
-  local d=$state/tls
-  [ -f "$d/client.crt" ] && return
-  mkdir -p "$d"
-  (
-    cd "$d"
-    openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 -subj "/CN=tenure etcd test CA" \
-      -keyout ca.key -out ca.crt 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth,clientAuth\n' >server.ext
-    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=localhost" -keyout server.key \
-      -out server.csr 2>/dev/null
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
-      -extfile server.ext -out server.crt 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >client.ext
-    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=tenure-test-client" -keyout client.key \
-      -out client.csr 2>/dev/null
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
-      -extfile client.ext -out client.crt 2>/dev/null
-    chmod 600 ./*.key
-  )
-}
+make_certs() { make_test_certs "$state/tls" "tenure etcd test CA" tenure-test-client serverAuth,clientAuth; }
 
 load_ports() {
   if [ ! -f "$state/etcd.ports" ]; then

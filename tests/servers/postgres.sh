@@ -15,6 +15,8 @@
 # The system service is never started; the cluster listens on 127.0.0.1 only.
 # TENURE_PG_MAX_CONNECTIONS (default 300) sets max_connections, for tests of the server's limit.
 set -euo pipefail
+# shellcheck source=tests/servers/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 usage() { echo "usage: $0 start|restart|stop STATEDIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
@@ -50,10 +52,6 @@ as_pg() {
   fi
 }
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
 start() {
   install_if_missing
   mkdir -p "$state"
@@ -80,7 +78,7 @@ start() {
   chown postgres:postgres "$state/server.key" "$state/server.crt"
   chmod 600 "$state/server.key"
   local port
-  port=$(free_port)
+  port=$(free_ports 1)
   # Every statement commits durably (fsync on), as in production: bench numbers stay honest.
   as_pg "$PGBIN/pg_ctl" -D "$data" -l "$data/log" -w -t 60 \
     -o "-p $port -c listen_addresses=127.0.0.1 -k $sock -c max_connections=${TENURE_PG_MAX_CONNECTIONS:-300} -c ssl=on -c ssl_cert_file=$state/server.crt -c ssl_key_file=$state/server.key" start >/dev/null
@@ -105,7 +103,7 @@ GRANT USAGE ON SCHEMA public TO tenure_nocreate;
 SQL
   # pgbouncer, transaction pooling, in front of the same database.
   local bdir=$state/pgbouncer bport
-  bport=$(free_port)
+  bport=$(free_ports 1)
   mkdir -p "$bdir"
   cat >"$bdir/pgbouncer.ini" <<INI
 [databases]

@@ -14,6 +14,8 @@
 #   TENURE_TEST_REDIS_PORT, TENURE_TEST_REDIS_TLS_PORT, TENURE_TEST_REDIS_PIDFILE
 #   TENURE_TEST_REDIS_RESTART="bash /abs/redis.sh restart /abs/STATEDIR"
 set -euo pipefail
+# shellcheck source=tests/servers/lib.sh
+. "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/lib.sh"
 
 cmd=${1:-}
 state=${2:-}
@@ -43,37 +45,7 @@ install_redis() {
   [ "$made_prc" -eq 0 ] || $sudo rm -f "$prc"
 }
 
-free_port() {
-  python3 - <<'EOF'
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-EOF
-}
-
-make_certs() {
-  local d=$state/tls
-  [ -f "$d/server.crt" ] && return
-  mkdir -p "$d"
-  (
-    cd "$d"
-    openssl req -x509 -new -nodes -newkey rsa:2048 -sha256 -days 3650 -subj "/CN=tenure test CA" \
-      -keyout ca.key -out ca.crt 2>/dev/null
-    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >server.ext
-    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=localhost" -keyout server.key \
-      -out server.csr 2>/dev/null
-    openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
-      -extfile server.ext -out server.crt 2>/dev/null
-    printf 'basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n' >client.ext
-    openssl req -new -nodes -newkey rsa:2048 -subj "/CN=tenure test client" -keyout client.key \
-      -out client.csr 2>/dev/null
-    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 -sha256 \
-      -extfile client.ext -out client.crt 2>/dev/null
-    chmod 600 ./*.key
-  )
-}
+make_certs() { make_test_certs "$state/tls" "tenure test CA" "tenure test client"; }
 
 wait_ping() {  # port [tls]
   local i
@@ -164,9 +136,7 @@ case "$cmd" in
         exit 0
       fi
     fi
-    PORT=$(free_port)
-    TLSPORT=$(free_port)
-    while [ "$TLSPORT" = "$PORT" ]; do TLSPORT=$(free_port); done
+    read -r PORT TLSPORT <<<"$(free_ports 2)"
     printf 'PORT=%s\nTLSPORT=%s\n' "$PORT" "$TLSPORT" >"$state/ports"
     start_plain
     start_tls

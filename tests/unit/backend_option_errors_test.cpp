@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/option_errors.hpp"
 #include "tenure/elector.hpp"
 #include "tenure/manual_executor.hpp"
 
@@ -18,33 +19,9 @@ namespace {
 const std::string kRedis = "redis://127.0.0.1:1";
 const std::string kPostgres = "postgres://u@127.0.0.1:1/db";
 
-struct Case {
-  std::string base;  // backend URL without a query
-  std::string key, value;
-  Errc want;
-  std::string needle;  // the message must contain it
-};
-
-Status create(const std::string& backend_url, std::map<std::string, std::string> backend_opts) {
-  ElectorOptions o;
-  o.backend_url = backend_url;
-  o.election = "opts";
-  o.identity = "a";
-  o.backend_options = std::move(backend_opts);
-  auto e = Elector::create(o);
-  return e.status;
-}
-
-// Each case twice: as a URL query key and as a backend.<key> elector option.
-void expect_both_ways(const Case& c) {
-  const Status q = create(c.base + "?" + c.key + "=" + c.value, {});
-  EXPECT_EQ(q.code, c.want) << c.base << "?" << c.key << "=" << c.value << ": " << q.message;
-  EXPECT_NE(q.message.find(c.needle), std::string::npos) << q.message;
-  const Status b = create(c.base, {{c.key, c.value}});
-  EXPECT_EQ(b.code, c.want) << c.base << " backend." << c.key << "=" << c.value << ": "
-                            << b.message;
-  EXPECT_NE(b.message.find(c.needle), std::string::npos) << b.message;
-}
+using Case = testing::OptionCase;
+using testing::create_status;
+using testing::expect_both_ways;
 
 TEST(BackendOptionErrors, UnknownOptionIsUnknownOptionEverywhere) {
   for (const auto& base : {kRedis, kPostgres}) {
@@ -91,9 +68,10 @@ TEST(BackendOptionErrors, OutOfRangeIsInvalidArgumentEverywhere) {
 }
 
 TEST(BackendOptionErrors, GoodOptionsAreAccepted) {
-  EXPECT_TRUE(create(kRedis + "?prefix=app:&restart_guard=off", {{"timeout_ms", "500"}}).ok());
-  EXPECT_TRUE(create(kPostgres + "?mode=session&takeover_grace_ms=0",
-                     {{"sslmode", "disable"}, {"allow_proxy", "yes"}})
+  EXPECT_TRUE(
+      create_status(kRedis + "?prefix=app:&restart_guard=off", {{"timeout_ms", "500"}}).ok());
+  EXPECT_TRUE(create_status(kPostgres + "?mode=session&takeover_grace_ms=0",
+                            {{"sslmode", "disable"}, {"allow_proxy", "yes"}})
                   .ok());
 }
 

@@ -49,19 +49,8 @@ class ElectorFsm : public ::testing::Test {
     return {std::move(a), std::move(b)};
   }
   // All events queued so far.
-  static std::vector<Event> drain(Elector& e) {
-    std::vector<Event> out;
-    for (;;) {
-      auto r = e.poll_event(milliseconds(0));
-      if (!r.ok()) return out;
-      out.push_back(r.value);
-    }
-  }
-  static const Event* find(const std::vector<Event>& v, EventType t) {
-    for (auto& e : v)
-      if (e.type == t) return &e;
-    return nullptr;
-  }
+  static std::vector<Event> drain(Elector& e) { return drain_events(e); }
+  static const Event* find(const std::vector<Event>& v, EventType t) { return find_event(v, t); }
 
   std::shared_ptr<ManualExecutor> exec_ = std::make_shared<ManualExecutor>();
   Timing timing_{milliseconds(3000), milliseconds(2000), milliseconds(500)};

@@ -42,19 +42,8 @@ class StateMachine : public ::testing::Test {
     exec_->run_ready();
     return *b_;
   }
-  std::vector<Event> drain() {
-    std::vector<Event> out;
-    for (;;) {
-      auto r = elector_->poll_event(0ms);
-      if (!r.ok()) return out;
-      out.push_back(r.value);
-    }
-  }
-  static const Event* find(const std::vector<Event>& v, EventType t) {
-    for (auto& e : v)
-      if (e.type == t) return &e;
-    return nullptr;
-  }
+  std::vector<Event> drain() { return drain_events(*elector_); }
+  static const Event* find(const std::vector<Event>& v, EventType t) { return find_event(v, t); }
   // The lease-store leader: started, acquired with token 7, events drained.
   ScriptedBackend& lead(Capabilities caps = {}) {
     auto& b = start(caps);

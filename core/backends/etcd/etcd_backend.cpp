@@ -7,6 +7,7 @@
 
 #include "etcd/etcd_election.hpp"
 #include "etcd/etcd_lease.hpp"
+#include "tenure/backend_options.hpp"
 
 namespace tenure::backends {
 
@@ -184,9 +185,7 @@ class EtcdBackend : public LeaseBackend {
 }  // namespace etcd
 
 Result<std::unique_ptr<LeaseBackend>> make_etcd_backend(const BackendContext& ctx) {
-  if (!ctx.io)
-    return make_error(Errc::invalid_argument,
-                      "the etcd backend needs an Asio executor (not a ManualExecutor)");
+  if (Status st = require_asio_runtime(ctx, "etcd"); !st.ok()) return st;
   auto s = etcd::parse_etcd_settings(ctx);
   if (!s.ok()) return s.status;
   auto conn = etcd::EtcdConn::get(ctx.io, s.value);

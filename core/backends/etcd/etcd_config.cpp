@@ -1,6 +1,6 @@
 #include "etcd/etcd_config.hpp"
 
-#include <set>
+#include "tenure/backend_options.hpp"
 
 namespace tenure::backends::etcd {
 
@@ -26,36 +26,23 @@ Result<EtcdSettings> parse_etcd_settings(const BackendContext& ctx) {
       return make_error(Errc::bad_url, "etcd URL '" + u.redacted() + "' has an empty host");
     s.endpoints.push_back(net::Endpoint{h.host, h.port ? h.port : 2379, s.tls});
   }
-  if (!u.query.empty())
-    return make_error(Errc::bad_url, "etcd URL '" + u.redacted() +
-                                         "' has a query; pass settings as backend.<key> options");
   s.user = u.user;
   s.password = u.password;
   if (!s.user.empty() && !u.has_password)
     return make_error(Errc::bad_url, "etcd URL '" + u.redacted() + "' names user '" + s.user +
                                          "' without a password: write etcd://user:password@host");
   s.path = u.path;
-  for (auto& [k, v] : ctx.options) {
-    if (k == "tls_ca") {
-      s.tls_options.ca_file = v;
-    } else if (k == "tls_cert") {
-      s.tls_options.cert_file = v;
-    } else if (k == "tls_key") {
-      s.tls_options.key_file = v;
-    } else if (k == "tls_insecure") {
-      if (v != "true" && v != "false")
-        return make_error(Errc::invalid_argument,
-                          "backend.tls_insecure must be true or false, not '" + v + "'");
-      s.tls_options.insecure = v == "true";
-    } else {
-      return make_error(Errc::unknown_option, "unknown etcd backend option '" + k +
-                                                  "'; known: tls_ca, tls_cert, tls_key, "
-                                                  "tls_insecure");
-    }
-  }
+  // Options from the URL query or backend.<key> (the table in docs/etcd.md), read through the
+  // toolkit so a mistake gets the same code and wording as on every backend.
+  BackendOptions o("etcd", ctx);
+  o.read("tls_ca", s.tls_options.ca_file);
+  o.read("tls_cert", s.tls_options.cert_file);
+  o.read("tls_key", s.tls_options.key_file);
+  o.read_bool("tls_insecure", s.tls_options.insecure);
   if (!s.tls && (!s.tls_options.ca_file.empty() || !s.tls_options.cert_file.empty()))
-    return make_error(Errc::invalid_argument,
-                      "TLS options given for a plain etcd:// URL: use etcds:// for TLS");
+    o.fail(make_error(Errc::invalid_argument,
+                      "TLS options given for a plain etcd:// URL: use etcds:// for TLS"));
+  if (Status st = o.finish(); !st.ok()) return st;
   s.tls_options.option_prefix = "backend.tls_";
   s.tls_options.ca_file_option = "backend.tls_ca";
   s.tls_options.cert_file_option = "backend.tls_cert";

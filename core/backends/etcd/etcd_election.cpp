@@ -11,7 +11,20 @@ namespace asio = boost::asio;
 
 namespace {
 std::atomic<uint64_t> next_user{1};
+
+// Posts fn(election) to the election's strand; drops it when the election is gone or closed by
+// then. Holds the election weakly, so a pending lease or watch callback never keeps it alive.
+std::function<void(std::function<void(Election&)>)> back_to(std::weak_ptr<Election> weak) {
+  return [weak](std::function<void(Election&)> fn) {
+    auto self = weak.lock();
+    if (!self) return;
+    asio::post(self->io, [weak, fn = std::move(fn)] {
+      auto s = weak.lock();
+      if (s && !s->closed) fn(*s);
+    });
+  };
 }
+}  // namespace
 
 Election::Election(const BackendContext& ctx, EtcdSettings s, std::shared_ptr<EtcdConn> c)
     : io(ctx.io),
@@ -52,14 +65,7 @@ void Election::with_lease(std::function<void(Status)> done) {
   if (attaching) return;
   attaching = true;
   std::weak_ptr<Election> weak = shared_from_this();
-  auto back = [weak](std::function<void(Election&)> fn) {
-    auto self = weak.lock();
-    if (!self) return;
-    asio::post(self->io, [weak, fn = std::move(fn)] {
-      auto s = weak.lock();
-      if (s && !s->closed) fn(*s);
-    });
-  };
+  auto back = back_to(weak);
   LeaseUser u;
   u.timing = timing;
   u.request_timeout = request_timeout;
@@ -125,14 +131,7 @@ void Election::watch(const std::string& key, const std::string& range_end, int64
   watched = what;
   std::weak_ptr<Election> weak = shared_from_this();
   auto opened = Clock::now();
-  auto back = [weak](std::function<void(Election&)> fn) {
-    auto self = weak.lock();
-    if (!self) return;
-    asio::post(self->io, [weak, fn = std::move(fn)] {
-      auto s = weak.lock();
-      if (s && !s->closed) fn(*s);
-    });
-  };
+  auto back = back_to(weak);
   auto gen = std::make_shared<std::string>(what);
   stream = conn->watch(
       watch_create_body(key, range_end, start_rev),

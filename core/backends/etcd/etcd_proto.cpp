@@ -189,19 +189,11 @@ json range_body(const std::string& key, const RangeOptions& o) {
 }
 
 Compare create_revision_is(const std::string& key, int64_t rev) {
-  Compare c;
-  c.target = Compare::Target::create;
-  c.key = key;
-  c.revision = rev;
-  return c;
+  return Compare{Compare::Target::create, Compare::Result::equal, key, rev, {}};
 }
 
 Compare mod_revision_is(const std::string& key, int64_t rev) {
-  Compare c;
-  c.target = Compare::Target::mod;
-  c.key = key;
-  c.revision = rev;
-  return c;
+  return Compare{Compare::Target::mod, Compare::Result::equal, key, rev, {}};
 }
 
 Op put_op(const std::string& key, const std::string& value, int64_t lease) {

@@ -85,15 +85,7 @@ func candidate(args []string) {
 	cli := client(*endpoints)
 	defer cli.Close()
 	for r := 0; r < *rounds; r++ {
-		s, err := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
-		if err != nil {
-			die("session: %v", err)
-		}
-		e := concurrency.NewElection(s, *election)
-		if err := e.Campaign(context.Background(), *name); err != nil {
-			die("campaign: %v", err)
-		}
-		say("elected %d", e.Rev())
+		s, e := lead(cli, *election, *name, *ttl)
 		end := time.Now().Add(time.Duration(*holdMs) * time.Millisecond)
 		for seq := 0; *holdMs == 0 || time.Now().Before(end); seq++ {
 			if *logPfx != "" {
@@ -114,6 +106,21 @@ func candidate(args []string) {
 		s.Close()
 		time.Sleep(20 * time.Millisecond) // let another candidate in before campaigning again
 	}
+}
+
+// lead opens a session with the TTL, campaigns as name in election until it wins, and says
+// "elected REV" on stdout.
+func lead(cli *clientv3.Client, election, name string, ttl int) (*concurrency.Session, *concurrency.Election) {
+	s, err := concurrency.NewSession(cli, concurrency.WithTTL(ttl))
+	if err != nil {
+		die("session: %v", err)
+	}
+	e := concurrency.NewElection(s, election)
+	if err := e.Campaign(context.Background(), name); err != nil {
+		die("campaign: %v", err)
+	}
+	say("elected %d", e.Rev())
+	return s, e
 }
 
 // A record is accepted only while our candidate key still exists with the create revision we
@@ -139,15 +146,7 @@ func hold(args []string) {
 	ttl := fs.Int("ttl", 2, "session TTL in seconds")
 	fs.Parse(args)
 	cli := client(*endpoints)
-	s, err := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
-	if err != nil {
-		die("session: %v", err)
-	}
-	e := concurrency.NewElection(s, *election)
-	if err := e.Campaign(context.Background(), *name); err != nil {
-		die("campaign: %v", err)
-	}
-	say("elected %d", e.Rev())
+	lead(cli, *election, *name, *ttl)
 	select {}
 }
 
@@ -215,15 +214,7 @@ func bench(args []string) {
 		if err := a.Campaign(ctx, "a"); err != nil {
 			die("campaign: %v", err)
 		}
-		won := make(chan time.Time, 1)
-		go func() {
-			if err := b.Campaign(ctx, "b"); err != nil {
-				die("campaign: %v", err)
-			}
-			won <- time.Now()
-		}()
-		waitCandidates(cli, pfx+"/", 2)
-		time.Sleep(*settle)
+		won := campaignBehind(ctx, cli, b, pfx, *settle)
 		t0 := time.Now()
 		a.Resign(ctx)
 		hand = append(hand, ms((<-won).Sub(t0)))
@@ -252,15 +243,7 @@ func bench(args []string) {
 		}
 		sb, _ := concurrency.NewSession(cli, concurrency.WithTTL(*ttl))
 		b := concurrency.NewElection(sb, pfx)
-		won := make(chan time.Time, 1)
-		go func() {
-			if err := b.Campaign(ctx, "b"); err != nil {
-				die("campaign: %v", err)
-			}
-			won <- time.Now()
-		}()
-		waitCandidates(cli, pfx+"/", 2)
-		time.Sleep(*settle)
+		won := campaignBehind(ctx, cli, b, pfx, *settle)
 		t0 := time.Now()
 		child.Process.Signal(syscall.SIGKILL)
 		child.Wait()
@@ -270,6 +253,22 @@ func bench(args []string) {
 	}
 	fmt.Printf("go concurrency.Election crash failover (SIGKILL -> successor leads, TTL %d s): p50 %.0f ms  max %.0f ms  (n=%d)\n",
 		*ttl, pct(crash, 50), pct(crash, 100), len(crash))
+}
+
+// campaignBehind starts b's Campaign as "b" behind the current leader of pfx, waits until its key
+// is there and settle has passed, and returns when b wins on the channel.
+func campaignBehind(ctx context.Context, cli *clientv3.Client, b *concurrency.Election, pfx string,
+	settle time.Duration) <-chan time.Time {
+	won := make(chan time.Time, 1)
+	go func() {
+		if err := b.Campaign(ctx, "b"); err != nil {
+			die("campaign: %v", err)
+		}
+		won <- time.Now()
+	}()
+	waitCandidates(cli, pfx+"/", 2)
+	time.Sleep(settle)
+	return won
 }
 
 func waitCandidates(cli *clientv3.Client, pfx string, n int64) {
