@@ -54,8 +54,8 @@ Result<RedisSettings> parse_settings(const BackendContext& ctx) {
 
   // Default request timeout: the core's (BackendContext::request_timeout).
   const auto rd = ctx.timing.renew_deadline;
-  c.command_timeout = ctx.request_timeout.count() > 0 ? ctx.request_timeout
-                                                      : request_timeout_for(ctx.timing);
+  c.command_timeout =
+      ctx.request_timeout.count() > 0 ? ctx.request_timeout : request_timeout_for(ctx.timing);
   c.connect_timeout = c.command_timeout;
 
   // The options, their defaults and ranges: the table in docs/redis.md.

@@ -83,14 +83,14 @@ void RespConnection::flush() {
           std::chrono::duration_cast<milliseconds>(req.min_uptime - (now - server_started_));
       ErrorDetail d;
       d.retry_after = left + milliseconds(1);
-      Status st = make_error(Errc::unreachable,
-                             cfg_.display + " restarted " +
-                                 std::to_string(std::chrono::duration_cast<milliseconds>(
-                                                    now - server_started_)
-                                                    .count()) +
-                                 " ms ago and may have lost a live lease: not sent until it has "
-                                 "been up for one lease_duration",
-                             std::move(d));
+      Status st = make_error(
+          Errc::unreachable,
+          cfg_.display + " restarted " +
+              std::to_string(
+                  std::chrono::duration_cast<milliseconds>(now - server_started_).count()) +
+              " ms ago and may have lost a live lease: not sent until it has "
+              "been up for one lease_duration",
+          std::move(d));
       asio::post(strand_, [cb = std::move(req.cb), st = std::move(st)]() mutable {
         cb(Result<Reply>(std::move(st)));
       });
