@@ -23,6 +23,7 @@ BACKENDS: Dict[str, Optional[str]] = {
     "file": None,
     "redis": "TENURE_TEST_REDIS_URL",
     "postgres": "TENURE_TEST_POSTGRES_URL",
+    "etcd": "TENURE_TEST_ETCD_URL",
 }
 
 # Short timings so failovers take seconds: lease 3 s, renew deadline 2 s, retry 0.2 s.
