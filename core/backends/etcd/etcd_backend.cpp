@@ -21,11 +21,8 @@ class EtcdBackend : public LeaseBackend {
   EtcdBackend(std::shared_ptr<Election> e) : e_(std::move(e)), ledger_(make_etcd_ledger(e_)) {}
 
   Capabilities capabilities() const override {
-    Capabilities c;
-    c.push_wakeup = true;
-    c.server_side_expiry = true;
-    c.ledger = true;
-    c.renews_itself = true;
+    Capabilities c = Capabilities::server_lease();
+    c.renews_itself = true;  // the shared lease's keep-alive feeds sink.renewed()
     return c;
   }
 

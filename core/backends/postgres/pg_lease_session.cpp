@@ -62,14 +62,7 @@ LeaseImpl::LeaseImpl(const BackendContext& ctx, std::shared_ptr<PgHub> hub)
 
 LeaseImpl::~LeaseImpl() = default;
 
-Capabilities LeaseImpl::capabilities() const {
-  Capabilities c;
-  c.session_bound = false;
-  c.push_wakeup = true;
-  c.server_side_expiry = true;
-  c.ledger = true;
-  return c;
-}
+Capabilities LeaseImpl::capabilities() const { return Capabilities::server_lease(); }
 
 Ledger* LeaseImpl::ledger() { return ledger_.get(); }
 

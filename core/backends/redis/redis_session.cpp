@@ -161,14 +161,7 @@ class RedisBackend final : public LeaseBackend {
     asio::post(core->io, [core] { core->close_now(); });
   }
 
-  Capabilities capabilities() const override {
-    Capabilities c;
-    c.session_bound = false;
-    c.push_wakeup = true;
-    c.server_side_expiry = true;
-    c.ledger = true;
-    return c;
-  }
+  Capabilities capabilities() const override { return Capabilities::server_lease(); }
 
   void acquire(Completion<AcquireOutcome> done) override {
     auto core = core_;

@@ -51,6 +51,16 @@ struct Capabilities {
   // renew tick; the backend calls sink.renewed() after each success and sink.lost() on loss.
   // The core's renew_deadline watchdog is fed by renewed().
   bool renews_itself = false;
+
+  // The shape of a lease on a server (Redis, PostgreSQL lease mode, etcd): followers are woken by
+  // the server, the server expires an unrenewed lease, and a run-once ledger is kept there.
+  static Capabilities server_lease() {
+    Capabilities c;
+    c.push_wakeup = true;
+    c.server_side_expiry = true;
+    c.ledger = true;
+    return c;
+  }
 };
 
 struct AcquireOutcome {
