@@ -189,7 +189,7 @@ TEST_P(BackendContract, CrashedLeaderIsReplaced) {
   for (auto& [k, v] : GetParam().backend_options) argv.push_back("backend." + k + "=" + v);
   ChildProcess leader(argv);
   ASSERT_TRUE(leader.started());
-  auto line = leader.wait_line("elected", 10s);
+  auto line = leader.wait_line("elected", 20s);
   ASSERT_FALSE(line.empty()) << "child never elected";
   uint64_t old_token = std::stoull(line.substr(8));
   auto b = make(election, "survivor");

@@ -212,7 +212,7 @@ TEST_P(PgModes, KillMinus9Leader) {
                        std::to_string(t.renew_deadline.count()),
                        std::to_string(t.retry_period.count())});
   ASSERT_TRUE(leader.started());
-  ASSERT_FALSE(leader.wait_line("elected", 10s).empty()) << "the child never led";
+  ASSERT_FALSE(leader.wait_line("elected", 20s).empty()) << "the child never led";
   auto b = start_elector(url(), election, "standby", t);
   ASSERT_TRUE(b.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "child"; },

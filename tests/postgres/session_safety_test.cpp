@@ -156,7 +156,7 @@ TEST(PostgresSessionFaults, TerminatedLeaderStepsDownBeforeTheSuccessorIsElected
   ChildProcess leader({child, with_query(base, "mode=session&application_name=" + app), election,
                        "child", "5000", "4000", "1000"});
   ASSERT_TRUE(leader.started());
-  ASSERT_FALSE(leader.wait_line("elected", 10s).empty()) << "the child never led";
+  ASSERT_FALSE(leader.wait_line("elected", 20s).empty()) << "the child never led";
   auto b = start(with_query(base, "mode=session"), election, "beta", t);
   ASSERT_TRUE(b.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "child"; },
@@ -190,7 +190,7 @@ TEST(PostgresSessionFaults, FrozenLeaderIsReplacedAfterItsLease) {
   ChildProcess leader(
       {child, with_query(base, "mode=session"), election, "child", "1500", "1000", "200"});
   ASSERT_TRUE(leader.started());
-  ASSERT_FALSE(leader.wait_line("elected", 10s).empty()) << "the child never led";
+  ASSERT_FALSE(leader.wait_line("elected", 20s).empty()) << "the child never led";
   auto b = start(with_query(base, "mode=session"), election, "beta", t);
   ASSERT_TRUE(b.log->wait_for(
       [](const Event& e) { return e.type == EventType::leader_changed && e.leader == "child"; },

@@ -132,7 +132,7 @@ TEST(RedisFaults, KilledLeaderProcessIsReplacedAfterItsLease) {
   ChildProcess leader(
       {child, env("TENURE_TEST_REDIS_URL"), election, "doomed", "1000", "700", "200"});
   ASSERT_TRUE(leader.started());
-  auto line = leader.wait_line("elected", 10s);
+  auto line = leader.wait_line("elected", 20s);
   ASSERT_FALSE(line.empty()) << "child never elected";
   const uint64_t old_token = std::stoull(line.substr(8));
   auto b = make(election, "survivor", t);

@@ -133,7 +133,7 @@ TEST(FileBackend, TwoProcessesOneIdentityIsReported) {
   ASSERT_TRUE(child);
   auto dir = temp_dir();
   ChildProcess other({child, "file://" + dir, "job", "twin", "3000", "2000", "100"});
-  ASSERT_FALSE(other.wait_line("elected", 5s).empty());
+  ASSERT_FALSE(other.wait_line("elected", 20s).empty());
   auto e = make(dir, "twin");
   EventLog log;
   e->set_callback(log.callback());

@@ -55,7 +55,7 @@ TEST(FileTakeover, FrozenHolderIsReplacedWithinItsLease) {
   ASSERT_TRUE(std::getenv("TENURE_TEST_CHILD"));
   auto dir = temp_dir();
   ChildProcess holder(child_args(dir, "holder"));
-  auto first = holder.wait_line("elected", 5s);
+  auto first = holder.wait_line("elected", 20s);
   ASSERT_FALSE(first.empty());
   auto standby = make_standby(dir, "standby");
   EventLog log;
@@ -90,7 +90,7 @@ TEST(FileTakeover, FrozenHolderIsReplacedWithinItsLease) {
   EXPECT_EQ(rec.value->token, el.token);
   ASSERT_TRUE(standby->stop().ok());
   // The thawed holder, a follower again, is elected next with a greater token.
-  auto next = holder.wait_line("elected", 5s);
+  auto next = holder.wait_line("elected", 20s);
   ASSERT_FALSE(next.empty());
   EXPECT_GT(token_of(next), el.token);
 }
@@ -99,7 +99,7 @@ TEST(FileTakeover, TwoStandbysTakeOverAFrozenHolderOnce) {
   ASSERT_TRUE(std::getenv("TENURE_TEST_CHILD"));
   auto dir = temp_dir();
   ChildProcess holder(child_args(dir, "holder"));
-  ASSERT_FALSE(holder.wait_line("elected", 5s).empty());
+  ASSERT_FALSE(holder.wait_line("elected", 20s).empty());
   ChildProcess a(child_args(dir, "a")), b(child_args(dir, "b"));
   ASSERT_FALSE(a.wait_line("leader holder", 5s).empty());
   ASSERT_FALSE(b.wait_line("leader holder", 5s).empty());
