@@ -119,6 +119,7 @@ int main(int argc, char** argv) {
         TrialConfig cfg = base;
         cfg.backend = b;
         cfg.fault = f;
+        fit_timing_to_backend(cfg);
         TrialResult r = run_trial(cfg);
         print_trial(stderr, cfg, r);
         if (!r.skipped.empty()) {

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
+from typing import Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -76,20 +77,24 @@ def test_unfinished_run_is_retried_by_the_successor(backend: str, election: str,
     assert run.status == "finished" and run.holder == "retry-b"
 
 
-def _with_password(url: str, password: str) -> str:
+def _with_password(url: str, password: str, user: Optional[str] = None) -> str:
     u = urlsplit(url)
     # Redis's default user takes any password (nopass): use a user that does not exist.
-    user = u.username or "tenure-no-such-user"
+    user = user or u.username or "tenure-no-such-user"
     netloc = f"{user}:{password}@{u.hostname}:{u.port}"
     return urlunsplit((u.scheme, netloc, u.path, u.query, u.fragment))
 
 
-@pytest.mark.parametrize("env", ["TENURE_TEST_POSTGRES_URL", "TENURE_TEST_REDIS_URL"])
-def test_wrong_credentials_raise_auth_error(env: str) -> None:
+# (server URL variable, variable naming a real user there whose password the test gets wrong)
+@pytest.mark.parametrize("env,user_env", [("TENURE_TEST_POSTGRES_URL", None),
+                                          ("TENURE_TEST_REDIS_URL", None),
+                                          ("TENURE_TEST_ETCD_AUTH_URL", "TENURE_TEST_ETCD_USER")])
+def test_wrong_credentials_raise_auth_error(env: str, user_env: Optional[str]) -> None:
     url = os.environ.get(env)
     if not url:
         missing(env, "start the server with tests/servers/*.sh and source its env file")
-    bad = _with_password(url, "wrong-password-for-the-test")
+    user = os.environ.get(user_env) if user_env else None
+    bad = _with_password(url, "wrong-password-for-the-test", user)
     with tenure.Elector(bad, "auth-test", **FAST) as e:
         t0 = time.monotonic()
         with pytest.raises(tenure.AuthError) as ei:

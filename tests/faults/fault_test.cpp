@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
     }
     *field = v;
   }
+  fit_timing_to_backend(cfg);
   TrialResult r = run_trial(cfg);
   print_trial(stdout, cfg, r);
   if (!r.skipped.empty()) {

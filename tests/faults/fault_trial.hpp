@@ -13,7 +13,7 @@
 
 namespace tenure::faults {
 
-enum class Backend { file, redis, pg_lease, pg_session };
+enum class Backend { file, redis, pg_lease, pg_session, etcd };
 enum class Fault {
   hold_replies,    // the leader's proxy stops forwarding server -> client
   hold_requests,   // ... client -> server
@@ -28,11 +28,12 @@ enum class Fault {
 
 const std::vector<Backend>& all_backends();
 const std::vector<Fault>& all_faults();
-std::string name(Backend b);  // file, redis, pg-lease, pg-session
+std::string name(Backend b);  // file, redis, pg-lease, pg-session, etcd
 std::string name(Fault f);    // hold-replies, ...
 std::optional<Backend> parse_backend(const std::string& s);
 std::optional<Fault> parse_fault(const std::string& s);
-// The file backend has no network: only freeze and kill9 apply to it.
+// The file backend has no network: only freeze and kill9 apply to it. etcd has no session to
+// kill (its lease is the session): session_kill does not apply to it.
 bool applies(Backend b, Fault f);
 // The backend's request timeout at cfg's timing (its documented default), 0 for the file backend.
 struct TrialConfig;
@@ -72,6 +73,10 @@ struct TrialResult {
   std::vector<std::string> violations;  // what broke the invariant or the bounds
   bool passed() const { return skipped.empty() && error.empty() && violations.empty(); }
 };
+
+// etcd leases are whole seconds, at least 2 (etcd's minimum TTL at its default election
+// timeout): a shorter lease_ms becomes 2000 ms with renew_deadline 1500 ms (retry_ms kept).
+void fit_timing_to_backend(TrialConfig& cfg);
 
 // Why the backend cannot run here (its server's TENURE_TEST_* variables are missing), or nullopt.
 std::optional<std::string> unavailable(Backend b);

@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 
 #include "etcd/etcd_lease.hpp"
+#include "tenure/log.hpp"
 
 namespace tenure::backends::etcd {
 
@@ -141,6 +142,11 @@ void Election::watch(const std::string& key, const std::string& range_end, int64
           // Any event, a cancel (compacted start revision) or an error: look again. The next
           // acquire or read re-reads the election and watches from a fresh revision.
           if (!m.ok() || m.value.canceled || !m.value.events.empty()) {
+            if (m.ok() && m.value.compact_revision > 0)
+              log(LogLevel::info, "etcd",
+                  "watch canceled: its start revision was compacted (compact revision " +
+                      std::to_string(m.value.compact_revision) + "); reading the election again",
+                  e.election, e.identity);
             if (!m.ok() || m.value.canceled) e.stop_watch();
             if (e.sink) e.sink->changed();
           }
