@@ -10,6 +10,14 @@ HttpOp::HttpOp(std::shared_ptr<ClientCore> core, HttpRequest req)
   if (req_.max_body == 0) req_.max_body = core_->opts.max_body;
 }
 
+void HttpOp::begin() {
+  auto& auth = core_->opts.auth;
+  if (!auth || req_.skip_auth || !auth->needs_refresh()) return attempt();
+  if (!refresh_then(false))
+    fail(make_error(Errc::auth_failed,
+                    "no credentials for " + where() + " (the auth hook has none)"));
+}
+
 void HttpOp::connect(milliseconds timeout, std::function<void()> connected) {
   cancel_connect_ =
       async_connect(core_->strand, endpoint(), core_->opts.tls, timeout, core_->opts.service,

@@ -25,6 +25,8 @@ class HttpOp : public ClientOp, public std::enable_shared_from_this<HttpOp> {
   std::string where() const { return core_->where(ep_); }
   std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
 
+  // The first attempt, after fetching credentials if the auth hook wants fresh ones.
+  void begin();
   // Opens a connection to ep_ within `timeout`; then conn_ is set and connected() runs. A
   // connect failure releases `slot_` and moves to the next endpoint.
   void connect(milliseconds timeout, std::function<void()> connected);

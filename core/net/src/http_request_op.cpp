@@ -23,14 +23,7 @@ class RequestOp : public HttpOp, public HttpCall, public ConnWaiter {
       if (auto self = weak.lock()) static_cast<RequestOp&>(*self).on_deadline();
     });
     ep_ = core_->preferred;
-    auto& auth = core_->opts.auth;
-    if (auth && !req_.skip_auth && auth->needs_refresh()) {
-      if (!refresh_then(false))
-        fail(make_error(Errc::auth_failed,
-                        "no credentials for " + where() + " (the auth hook has none)"));
-      return;
-    }
-    attempt();
+    begin();
   }
 
   void cancel() override {

@@ -22,14 +22,7 @@ class StreamOp : public HttpOp, public HttpStream {
     core_->add_op(shared_from_this());
     ep_ = core_->preferred;
     arm(req_.timeout, "waiting for the response headers");
-    auto& auth = core_->opts.auth;
-    if (auth && !req_.skip_auth && auth->needs_refresh()) {
-      if (!refresh_then(false))
-        end(make_error(Errc::auth_failed,
-                       "no credentials for " + where() + " (the auth hook has none)"));
-      return;
-    }
-    attempt();
+    begin();
   }
 
   void close() override {
