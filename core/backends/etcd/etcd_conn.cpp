@@ -90,7 +90,7 @@ Status EtcdConn::answer_error(const net::HttpResponse& r, const std::string& wha
 }
 
 void EtcdConn::call(const std::string& path, const json& body, milliseconds timeout,
-                    bool idempotent, std::function<void(Result<json>)> done) {
+                    bool idempotent, std::function<void(Result<json>)> done, bool urgent) {
   net::HttpRequest req;
   req.method = "POST";
   req.target = "/v3/" + path;
@@ -98,6 +98,7 @@ void EtcdConn::call(const std::string& path, const json& body, milliseconds time
   req.body = body.dump();
   req.timeout = timeout;
   req.idempotent = idempotent;
+  req.urgent = urgent;
   std::weak_ptr<EtcdConn> weak = shared_from_this();
   http_->request(std::move(req), [weak, path, done = std::move(done)](net::HttpResult r) {
     auto self = weak.lock();
@@ -128,6 +129,8 @@ std::shared_ptr<net::HttpStream> EtcdConn::watch(const json& create,
   req.content_type = "application/json";
   req.body = create.dump();
   req.max_body = size_t(4) << 20;
+  // A watch only reads: when its endpoint fails before the stream starts, open it on the next.
+  req.idempotent = true;
   net::StreamHandlers h;
   auto head_error = std::make_shared<Status>();
   std::weak_ptr<EtcdConn> weak = shared_from_this();

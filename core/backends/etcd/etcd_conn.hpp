@@ -27,8 +27,9 @@ class EtcdConn : public std::enable_shared_from_this<EtcdConn> {
   // POST /v3/<path>. done runs on strand() with the answer or an error that names the endpoint
   // and what to fix (gRPC codes mapped as error_from_body; 404 and non-JSON: not etcd).
   // idempotent: may be sent again to another endpoint if the connection dies mid-request.
+  // urgent: waits ahead of other calls when every connection is busy (lease grant, keep-alive).
   void call(const std::string& path, const json& body, milliseconds timeout, bool idempotent,
-            std::function<void(Result<json>)> done);
+            std::function<void(Result<json>)> done, bool urgent = false);
   // A /v3/watch stream; on_msg per message, on_end once (unless closed), both on strand().
   std::shared_ptr<net::HttpStream> watch(const json& create,
                                          std::function<void(Result<WatchMessage>)> on_msg,

@@ -66,34 +66,35 @@ void LeasePool::grant(const std::shared_ptr<Lease>& l) {
   auto conn = conn_.lock();
   if (!conn) return;
   std::weak_ptr<Lease> weak = l;
-  conn->call("lease/grant", grant_body(ttl_s_), timeout(*l), false,
-             [this, weak, conn_w = conn_](Result<json> r) {
-               auto l = weak.lock();
-               auto conn = conn_w.lock();
-               if (!l || !conn || l->dead) return;
-               Result<int64_t> id = r.ok() ? get_int64(r.value, "ID") : Result<int64_t>(r.status);
-               if (id.ok() && id.value == 0)
-                 id = make_error(Errc::backend, "etcd granted lease ID 0");
-               auto waiting = std::move(l->waiting);
-               if (!id.ok()) {
-                 // Nobody holds a key on it: forget the lease, each waiter retries on its own.
-                 l->dead = true;
-                 std::erase(leases_, l);
-                 for (auto& [uid, done] : waiting) done(id.status);
-                 return;
-               }
-               l->id = id.value;
-               l->last_ok = Clock::now();
-               if (l->users.empty()) {  // everyone left while the grant was out
-                 l->dead = true;
-                 std::erase(leases_, l);
-                 conn->call("lease/revoke", lease_id_body(l->id), milliseconds(ttl_s_ * 1000), true,
-                            [](Result<json>) {});
-                 return;
-               }
-               schedule(l);
-               for (auto& [uid, done] : waiting) done(l->id);
-             });
+  conn->call(
+      "lease/grant", grant_body(ttl_s_), timeout(*l), false,
+      [this, weak, conn_w = conn_](Result<json> r) {
+        auto l = weak.lock();
+        auto conn = conn_w.lock();
+        if (!l || !conn || l->dead) return;
+        Result<int64_t> id = r.ok() ? get_int64(r.value, "ID") : Result<int64_t>(r.status);
+        if (id.ok() && id.value == 0) id = make_error(Errc::backend, "etcd granted lease ID 0");
+        auto waiting = std::move(l->waiting);
+        if (!id.ok()) {
+          // Nobody holds a key on it: forget the lease, each waiter retries on its own.
+          l->dead = true;
+          std::erase(leases_, l);
+          for (auto& [uid, done] : waiting) done(id.status);
+          return;
+        }
+        l->id = id.value;
+        l->last_ok = Clock::now();
+        if (l->users.empty()) {  // everyone left while the grant was out
+          l->dead = true;
+          std::erase(leases_, l);
+          conn->call("lease/revoke", lease_id_body(l->id), milliseconds(ttl_s_ * 1000), true,
+                     [](Result<json>) {});
+          return;
+        }
+        schedule(l);
+        for (auto& [uid, done] : waiting) done(l->id);
+      },
+      true);
 }
 
 void LeasePool::schedule(const std::shared_ptr<Lease>& l) {
@@ -156,7 +157,8 @@ void LeasePool::keep_alive(const std::shared_ptr<Lease>& l) {
           if (ec || !l || l->dead || !conn) return;
           keep_alive(l);
         });
-      });
+      },
+      true);
 }
 
 void LeasePool::kill(const std::shared_ptr<Lease>& l, const Status& why, bool revoke) {

@@ -21,27 +21,68 @@ ClientCore::ClientCore(asio::any_io_executor user, HttpClientOptions o)
       strand(own_strand(user_ex)),
       opts(std::move(o)),
       deadlines(DeadlineQueue::create(strand)),
-      idle(opts.endpoints.size()) {}
+      eps(opts.endpoints.size()) {}
 
-std::unique_ptr<Conn> ClientCore::take_idle(size_t ep) {
-  auto& v = idle[ep];
+bool ClientCore::want_conn(size_t ep, const std::shared_ptr<ConnWaiter>& w, bool urgent,
+                           std::unique_ptr<Conn>& out) {
+  auto& e = eps[ep];
   const auto now = SteadyClock::now();
-  while (!v.empty()) {
-    auto c = std::move(v.back());
-    v.pop_back();
+  while (!e.idle.empty()) {
+    auto c = std::move(e.idle.back());
+    e.idle.pop_back();
     idle_total.fetch_sub(1);
-    if (now - c->idle_since < kMaxIdle) return c;
+    if (now - c->idle_since < kMaxIdle) {
+      out = std::move(c);
+      return true;
+    }
     c->close();
+    --e.open;
   }
-  return nullptr;
+  // Waiters first: a newcomer does not overtake the queue (gone ones do not count).
+  for (auto* q : {&e.urgent, &e.queue})
+    while (!q->empty() && !q->front()->waiting()) q->pop_front();
+  if (e.open < opts.max_conns_per_endpoint && e.urgent.empty() && e.queue.empty()) {
+    ++e.open;
+    out = nullptr;
+    return true;
+  }
+  (urgent ? e.urgent : e.queue).push_back(w);
+  return false;
 }
 
+namespace {
+std::shared_ptr<ConnWaiter> next_waiter(EndpointConns& e) {
+  for (auto* q : {&e.urgent, &e.queue})
+    while (!q->empty()) {
+      auto w = std::move(q->front());
+      q->pop_front();
+      if (w && w->waiting()) return w;
+    }
+  return nullptr;
+}
+}  // namespace
+
 void ClientCore::give_back(std::unique_ptr<Conn> c) {
-  auto& v = idle[c->endpoint];
-  if (closed.load() || v.size() >= opts.max_idle_per_endpoint) return c->close();
+  auto& e = eps[c->endpoint];
+  if (!closed.load())
+    if (auto w = next_waiter(e)) return w->granted(std::move(c));
+  if (closed.load() || e.idle.size() >= opts.max_idle_per_endpoint) {
+    c->close();
+    return release_slot(c->endpoint);
+  }
   c->idle_since = SteadyClock::now();
-  v.push_back(std::move(c));
+  e.idle.push_back(std::move(c));
   idle_total.fetch_add(1);
+}
+
+void ClientCore::release_slot(size_t ep) {
+  auto& e = eps[ep];
+  if (e.open > 0) --e.open;
+  if (closed.load() || e.open >= opts.max_conns_per_endpoint) return;
+  if (auto w = next_waiter(e)) {
+    ++e.open;
+    w->granted(nullptr);
+  }
 }
 
 void ClientCore::add_op(const std::shared_ptr<ClientOp>& op) {
@@ -54,9 +95,11 @@ void ClientCore::shutdown() {
   ops.clear();
   for (auto& w : live)
     if (auto op = w.lock()) op->shutdown();
-  for (auto& v : idle) {
-    for (auto& c : v) c->close();
-    v.clear();
+  for (auto& e : eps) {
+    for (auto& c : e.idle) c->close();
+    e.idle.clear();
+    e.urgent.clear();
+    e.queue.clear();
   }
   idle_total.store(0);
   deadlines->close();
@@ -79,6 +122,7 @@ Result<std::shared_ptr<HttpClient>> HttpClient::create(boost::asio::any_io_execu
                                                     opts.service +
                                                     " uses TLS but no TLS settings were given");
   if (opts.max_idle_per_endpoint == 0) opts.max_idle_per_endpoint = 1;
+  if (opts.max_conns_per_endpoint == 0) opts.max_conns_per_endpoint = 1;
   auto impl = std::make_shared<Impl>();
   impl->core = std::make_shared<detail::ClientCore>(std::move(ex), std::move(opts));
   return std::shared_ptr<HttpClient>(new HttpClient(std::move(impl)));

@@ -8,6 +8,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -26,6 +27,7 @@ struct Conn {
   std::shared_ptr<Stream> stream;
   beast::flat_buffer buf;
   size_t endpoint = 0;
+  bool counted = false;  // holds a place under its endpoint's cap (request connections)
   SteadyClock::time_point idle_since{};
   void close() {
     if (stream) stream->close();
@@ -39,6 +41,24 @@ class ClientOp {
   virtual void shutdown() = 0;
 };
 
+// A request waiting for a connection while its endpoint is at max_conns_per_endpoint.
+class ConnWaiter {
+ public:
+  virtual ~ConnWaiter() = default;
+  virtual bool waiting() const = 0;  // false: gone meanwhile (deadline, cancel), skip it
+  // On the strand: an idle connection, or null: a place to open a new one is reserved.
+  virtual void granted(std::unique_ptr<Conn> c) = 0;
+};
+
+// The request connections of one endpoint: at most max_conns_per_endpoint open (busy + idle);
+// beyond, requests wait in FIFO order, urgent ones first. The queue holds its waiters: nothing
+// else keeps a queued request alive (callers may drop the HttpCall handle).
+struct EndpointConns {
+  std::vector<std::unique_ptr<Conn>> idle;
+  size_t open = 0;
+  std::deque<std::shared_ptr<ConnWaiter>> urgent, queue;
+};
+
 struct ClientCore : std::enable_shared_from_this<ClientCore> {
   ClientCore(asio::any_io_executor user, HttpClientOptions o);
 
@@ -50,15 +70,19 @@ struct ClientCore : std::enable_shared_from_this<ClientCore> {
   std::atomic<bool> closed{false};
   std::atomic<size_t> idle_total{0};
 
-  std::vector<std::vector<std::unique_ptr<Conn>>> idle;  // per endpoint
-  size_t preferred = 0;  // the endpoint that answered last: tried first
+  std::vector<EndpointConns> eps;  // per endpoint
+  size_t preferred = 0;            // the endpoint that answered last: tried first
   std::vector<std::weak_ptr<ClientOp>> ops;
 
   std::string where(size_t ep) const {
     return opts.service + " at " + opts.endpoints[ep].describe();
   }
-  std::unique_ptr<Conn> take_idle(size_t ep);
-  void give_back(std::unique_ptr<Conn> c);
+  // A connection to ep for w: true with `out` set (an idle connection) or null (a place to
+  // connect a new one is reserved: connect, or release_slot). false: queued; w->granted() later.
+  bool want_conn(size_t ep, const std::shared_ptr<ConnWaiter>& w, bool urgent,
+                 std::unique_ptr<Conn>& out);
+  void give_back(std::unique_ptr<Conn> c);  // after a complete response on a kept-alive one
+  void release_slot(size_t ep);             // a counted connection closed, or its connect failed
   void add_op(const std::shared_ptr<ClientOp>& op);
   void shutdown();  // strand: end every op, close idle connections
   // Runs fn on the user's executor unless the client is closed or *cancelled is set by then.

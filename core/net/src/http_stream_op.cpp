@@ -3,8 +3,7 @@
 #include <limits>
 #include <optional>
 
-#include "http_core.hpp"
-#include "tenure/log.hpp"
+#include "http_op.hpp"
 #include "tenure/net/json_stream.hpp"
 
 namespace tenure::net::detail {
@@ -13,28 +12,22 @@ namespace {
 
 constexpr size_t kErrorBodyLimit = 64 * 1024;  // a non-2xx answer's body, kept for its message
 
-class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_from_this<StreamOp> {
+class StreamOp : public HttpOp, public HttpStream {
  public:
   StreamOp(std::shared_ptr<ClientCore> core, HttpRequest req, StreamHandlers h)
-      : core_(std::move(core)), req_(std::move(req)), h_(std::move(h)), splitter_(0) {
-    if (req_.timeout.count() <= 0) req_.timeout = core_->opts.request_timeout;
-    if (req_.max_body == 0) req_.max_body = core_->opts.max_body;
-    splitter_ = JsonStreamSplitter(req_.max_body);
-  }
+      : HttpOp(std::move(core), std::move(req)), h_(std::move(h)), splitter_(req_.max_body) {}
 
   void start() {
     if (core_->closed.load()) return void(finished_ = true);
     core_->add_op(shared_from_this());
     ep_ = core_->preferred;
     arm(req_.timeout, "waiting for the response headers");
-    auto& auth = core_->opts.auth;
-    if (auth && !req_.skip_auth && auth->needs_refresh()) return refresh_then(false);
-    connect();
+    begin();
   }
 
   void close() override {
     closed_->store(true);
-    asio::post(core_->strand, [self = shared_from_this()] { self->shutdown(); });
+    asio::post(core_->strand, [self = me()] { self->shutdown(); });
   }
 
   void shutdown() override {
@@ -44,15 +37,14 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
   }
 
  private:
-  const Endpoint& endpoint() const { return core_->opts.endpoints[ep_]; }
-  std::string where() const { return core_->where(ep_); }
+  std::shared_ptr<StreamOp> me() { return std::static_pointer_cast<StreamOp>(shared_from_this()); }
 
   // One deadline at a time: first for the headers, then for silence between body bytes.
   void arm(milliseconds d, const char* what) {
     core_->deadlines->cancel(deadline_id_);
     deadline_id_ = 0;
     if (d.count() <= 0) return;
-    std::weak_ptr<StreamOp> weak = shared_from_this();
+    std::weak_ptr<StreamOp> weak = me();
     deadline_id_ = core_->deadlines->add_after(d, [weak, d, what] {
       auto self = weak.lock();
       if (!self || self->finished_) return;
@@ -62,33 +54,13 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     });
   }
 
-  void connect() {
+  // Streams keep their connection for long: a new one each, outside the request cap.
+  void attempt() override {
     ++gen_;
-    cancel_connect_ =
-        async_connect(core_->strand, endpoint(), core_->opts.tls, core_->opts.connect_timeout,
-                      core_->opts.service,
-                      [self = shared_from_this(), g = gen_](Result<std::shared_ptr<Stream>> r) {
-                        if (self->finished_ || g != self->gen_) return;
-                        self->cancel_connect_ = nullptr;
-                        if (!r.ok()) return self->next_endpoint(r.status);
-                        self->conn_ = std::make_unique<Conn>();
-                        self->conn_->stream = std::move(r.value);
-                        self->send();
-                      });
+    connect(core_->opts.connect_timeout, [this] { send(); });
   }
 
-  void next_endpoint(Status why) {
-    const size_t n = core_->opts.endpoints.size();
-    if (++tried_ >= n) {
-      if (n > 1)
-        why.message = "no endpoint of " + core_->opts.service + " could be used (tried " +
-                      std::to_string(n) + "); the last: " + why.message;
-      return end(std::move(why));
-    }
-    ep_ = (ep_ + 1) % n;
-    log(LogLevel::info, "net", why.message + "; trying " + where());
-    connect();
-  }
+  void fail(Status why) override { end(std::move(why)); }
 
   void send() {
     HttpHeaders auth_headers;
@@ -97,22 +69,20 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
       if (Status s = auth->apply(auth_headers); !s.ok()) return end(std::move(s));
     }
     wire_ = build_request(*core_, req_, endpoint(), auth_headers);
-    http::async_write(
-        *conn_->stream, wire_, [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
-          if (self->finished_ || g != self->gen_) return;
-          if (ec) return self->broken(ec, "sending the request");
-          self->parser_.emplace();
-          // Each value is bounded by the splitter instead. (Not boost::none: Boost 1.74's parser
-          // then refuses every Content-Length body.)
-          self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
-          http::async_read_header(*self->conn_->stream, self->conn_->buf, *self->parser_,
-                                  [self, g](beast::error_code ec, size_t) {
-                                    if (self->finished_ || g != self->gen_) return;
-                                    if (ec)
-                                      return self->broken(ec, "waiting for the response headers");
-                                    self->on_head();
-                                  });
-        });
+    http::async_write(*conn_->stream, wire_, [self = me(), g = gen_](beast::error_code ec, size_t) {
+      if (self->finished_ || g != self->gen_) return;
+      if (ec) return self->broken(ec, "sending the request");
+      self->parser_.emplace();
+      // Each value is bounded by the splitter instead. (Not boost::none: Boost 1.74's parser
+      // then refuses every Content-Length body.)
+      self->parser_->body_limit(std::numeric_limits<std::uint64_t>::max());
+      http::async_read_header(*self->conn_->stream, self->conn_->buf, *self->parser_,
+                              [self, g](beast::error_code ec, size_t) {
+                                if (self->finished_ || g != self->gen_) return;
+                                if (ec) return self->broken(ec, "waiting for the response headers");
+                                self->on_head();
+                              });
+    });
   }
 
   void broken(const beast::error_code& ec, const char* stage) {
@@ -133,7 +103,10 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     auto& auth = core_->opts.auth;
     if (status_ == 401 && auth && !req_.skip_auth && !refreshed_) {
       drop_conn();
-      return refresh_then(true);
+      if (!refresh_then(true))
+        end(make_error(Errc::auth_failed, core_->opts.service + " at " + endpoint().describe() +
+                                              " answered HTTP 401 (check the credentials)"));
+      return;
     }
     head_seen_ = true;
     core_->preferred = ep_;
@@ -153,7 +126,7 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     body.data = chunk_;
     body.size = sizeof chunk_;
     http::async_read_some(*conn_->stream, conn_->buf, *parser_,
-                          [self = shared_from_this(), g = gen_](beast::error_code ec, size_t) {
+                          [self = me(), g = gen_](beast::error_code ec, size_t) {
                             if (self->finished_ || g != self->gen_) return;
                             self->on_some(ec);
                           });
@@ -191,43 +164,6 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
     end({});
   }
 
-  void refresh_then(bool after_401) {
-    refreshed_ = refreshed_ || after_401;
-    const uint64_t g = ++gen_;
-    // A strong reference: while the credentials are fetched nothing else keeps this alive.
-    const bool waiting = core_->opts.auth->refresh([self = shared_from_this(), g](Status s) {
-      asio::post(self->core_->strand, [self, g, s = std::move(s)]() mutable {
-        if (self->finished_ || g != self->gen_) return;
-        if (!s.ok()) return self->end(std::move(s));
-        self->tried_ = 0;
-        self->connect();
-      });
-    });
-    if (waiting) return;
-    end(make_error(Errc::auth_failed,
-                   after_401 ? core_->opts.service + " at " + endpoint().describe() +
-                                   " answered HTTP 401 (check the credentials)"
-                             : "no credentials for " + where() + " (the auth hook has none)"));
-  }
-
-  std::string path() const { return req_.target.substr(0, req_.target.find('?')); }
-
-  // A read or write may still be pending on the connection: closing cancels it, but its
-  // handler runs later and touches the stream and buffer, so the closed connection stays alive
-  // as long as this op (every handler holds the op).
-  void drop_conn() {
-    if (!conn_) return;
-    conn_->close();
-    retired_.push_back(std::move(conn_));
-  }
-
-  void stop_io() {
-    ++gen_;
-    if (cancel_connect_) std::exchange(cancel_connect_, nullptr)();
-    drop_conn();
-    core_->deadlines->cancel(deadline_id_);
-  }
-
   void end(Status s) {
     if (finished_) return;
     finished_ = true;
@@ -237,23 +173,12 @@ class StreamOp : public ClientOp, public HttpStream, public std::enable_shared_f
           closed_, [on = std::move(h_.on_end), s = std::move(s)]() mutable { on(std::move(s)); });
   }
 
-  std::shared_ptr<ClientCore> core_;
-  HttpRequest req_;
   StreamHandlers h_;
   std::shared_ptr<std::atomic<bool>> closed_ = std::make_shared<std::atomic<bool>>(false);
   // Client strand only:
   JsonStreamSplitter splitter_;
-  bool finished_ = false;
   bool head_seen_ = false;
-  bool refreshed_ = false;
   int status_ = 0;
-  uint64_t gen_ = 0;
-  size_t ep_ = 0;
-  size_t tried_ = 0;
-  DeadlineQueue::Id deadline_id_ = 0;
-  std::function<void()> cancel_connect_;
-  std::unique_ptr<Conn> conn_;
-  std::vector<std::unique_ptr<Conn>> retired_;  // closed, maybe with a handler still pending
   http::request<http::string_body> wire_;
   std::optional<http::response_parser<http::buffer_body>> parser_;
   std::string error_body_;

@@ -21,6 +21,9 @@
 //    next endpoint only for idempotent requests (HttpRequest::idempotent; GET by default): a
 //    non-idempotent write may have been applied, and sending it again could apply it twice, so
 //    it fails with Errc::unreachable and the caller decides (e.g. re-reads, then retries).
+//  - a request that finds every connection of its endpoint busy (max_conns_per_endpoint) waits
+//    for one; its timeout runs while it waits, as it bounds the caller's wait for an answer. A
+//    request that times out there was never sent, so it is always safe to send again.
 //  - an HTTP error status (4xx/5xx) is an answer, never retried here (a 401 may be refreshed
 //    once through HttpAuth). The request's deadline bounds all attempts together.
 #pragma once
@@ -52,6 +55,9 @@ struct HttpClientOptions {
   milliseconds request_timeout{5000};  // default for HttpRequest::timeout
   size_t max_body = size_t(4) << 20;   // default for HttpRequest::max_body (4 MiB)
   size_t max_idle_per_endpoint = 4;    // kept-alive idle connections kept per endpoint
+  // Request connections open at once per endpoint (busy + idle; streams not counted). Beyond,
+  // requests wait for one in FIFO order (HttpRequest::urgent first), their timeout running.
+  size_t max_conns_per_endpoint = 64;
   std::string user_agent = "tenure";
 };
 

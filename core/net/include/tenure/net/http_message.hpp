@@ -37,6 +37,9 @@ struct HttpRequest {
   // and for writes the server deduplicates (etcd txn guarded by revision). Defaults to true for
   // GET/HEAD; see HttpClient's failover notes.
   std::optional<bool> idempotent;
+  // Waits ahead of ordinary requests when every connection is busy (HttpClientOptions::
+  // max_conns_per_endpoint): etcd's lease keep-alive must not expire behind a burst of writes.
+  bool urgent = false;
   // The client's Auth adds nothing (etcd's /v3/auth/authenticate, which mints the token).
   bool skip_auth = false;
   // Only for streams: no byte for this long ends the stream with Errc::timeout; 0: no limit.
