@@ -182,17 +182,17 @@ void RespConnection::schedule_reconnect() {
   if (state_ == State::closed) return;
   // The one backoff policy (net::kBackoff); a command connection reconnects only when a request
   // waits.
-  impl_->backoff_armed = true;
-  impl_->backoff_timer.expires_after(backoff_.next());
-  impl_->backoff_timer.async_wait(asio::bind_executor(
-      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
-        self->impl_->backoff_armed = false;
-        if (ec || self->state_ != State::backoff) return;
-        if (self->mode_ == Mode::subscriber || !self->impl_->queued.empty())
-          self->start_connect();
-        else
-          self->state_ = State::idle;
-      }));
+  if (impl_->backoff_id != 0) impl_->deadlines->cancel(impl_->backoff_id);
+  impl_->backoff_id = impl_->deadlines->add_after(backoff_.next(), [w = weak_from_this()] {
+    auto self = w.lock();
+    if (!self) return;
+    self->impl_->backoff_id = 0;
+    if (self->state_ != State::backoff) return;
+    if (self->mode_ == Mode::subscriber || !self->impl_->queued.empty())
+      self->start_connect();
+    else
+      self->state_ = State::idle;
+  });
 }
 
 }  // namespace tenure::backends::redis

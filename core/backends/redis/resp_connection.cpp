@@ -61,8 +61,7 @@ void RespConnection::shutdown() {
     self->state_ = State::closed;
     ++self->gen_;
     self->close_socket();
-    self->impl_->tick.cancel();
-    self->impl_->backoff_timer.cancel();
+    self->impl_->deadlines->close();  // the deadline check and a waiting reconnect
     self->impl_->queued.clear();
     self->impl_->inflight.clear();
     self->on_push_ = nullptr;
@@ -221,16 +220,26 @@ void RespConnection::fail(Status st) {
 }
 
 void RespConnection::arm_tick() {
-  if (impl_->tick_armed || state_ == State::closed) return;
-  impl_->tick_armed = true;
-  auto period = std::max(milliseconds(5), std::min(cfg_.command_timeout, cfg_.connect_timeout) / 8);
-  impl_->tick.expires_after(period);
-  impl_->tick.async_wait(asio::bind_executor(
-      strand_, [self = shared_from_this()](const boost::system::error_code& ec) {
-        self->impl_->tick_armed = false;
-        if (ec || self->state_ == State::closed) return;
-        self->on_tick();
-      }));
+  if (state_ == State::closed) return;
+  // The earliest deadline anything waits for: the connect (and handshake), the oldest reply, the
+  // oldest request not sent yet. Later ones are checked when the check runs again.
+  auto at = Clock::time_point::max();
+  if (state_ == State::connecting || state_ == State::handshaking) at = impl_->connect_deadline;
+  if (!impl_->inflight.empty()) at = std::min(at, impl_->inflight.front().deadline);
+  if (!impl_->queued.empty()) at = std::min(at, impl_->queued.front().deadline);
+  if (at == Clock::time_point::max()) return;
+  if (impl_->tick_id != 0) {
+    if (impl_->tick_at <= at) return;
+    impl_->deadlines->cancel(impl_->tick_id);
+  }
+  impl_->tick_at = at;
+  impl_->tick_id = impl_->deadlines->add(at, [w = weak_from_this()] {
+    auto self = w.lock();
+    if (!self) return;
+    self->impl_->tick_id = 0;
+    if (self->state_ == State::closed) return;
+    self->on_tick();
+  });
 }
 
 void RespConnection::on_tick() {

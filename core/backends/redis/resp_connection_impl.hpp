@@ -7,7 +7,6 @@
 #include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <deque>
 #include <memory>
 #include <string>
@@ -15,6 +14,7 @@
 
 #include "redis/resp_connection.hpp"
 #include "redis/resp_handshake.hpp"
+#include "tenure/net/deadline_queue.hpp"
 #include "tenure/net/tls.hpp"
 
 namespace tenure::backends::redis {
@@ -35,7 +35,8 @@ struct RespConnection::Impl {
     Clock::time_point deadline;
   };
 
-  explicit Impl(const asio::any_io_executor& s) : resolver(s), tick(s), backoff_timer(s) {}
+  explicit Impl(const asio::any_io_executor& s)
+      : resolver(s), deadlines(net::DeadlineQueue::create(s)) {}
 
   std::shared_ptr<net::TlsContext> tls;  // rediss:// only
   tcp::resolver resolver;
@@ -47,10 +48,12 @@ struct RespConnection::Impl {
     std::unique_ptr<ssl::stream<tcp::socket&>> tls;
   };
   std::shared_ptr<Transport> t;
-  asio::steady_timer tick;
-  asio::steady_timer backoff_timer;
-  bool tick_armed = false;
-  bool backoff_armed = false;
+  // The deadline check (armed for the earliest deadline anything waits for) and the reconnect
+  // delay. Entries hold the connection weakly: the queue never keeps it alive.
+  std::shared_ptr<net::DeadlineQueue> deadlines;
+  net::DeadlineQueue::Id tick_id = 0;  // 0: no check armed
+  Clock::time_point tick_at{};
+  net::DeadlineQueue::Id backoff_id = 0;  // 0: no reconnect waiting
   redisReader* reader = nullptr;
   std::array<char, 16384> rbuf{};
   std::deque<Request> queued;     // not written yet
