@@ -121,12 +121,8 @@ TEST(HttpClient, BodyLimitNamesTheLimit) {
 TEST(HttpClient, PerRequestDeadline) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest&) { return Reply::json(200, "{}").then_pause(0ms); });
-  srv.set_handler([](const HttpTestRequest& r) {
-    Reply rep;
-    rep.then_pause(r.target == "/slow" ? 3000ms : 150ms);
-    for (auto& s : Reply::json(200, "{}").steps) rep.steps.push_back(s);
-    return rep;
-  });
+  srv.set_handler(
+      [](const HttpTestRequest& r) { return json_after(r.target == "/slow" ? 3000ms : 150ms); });
   HttpClientOptions o;
   o.request_timeout = 100ms;
   auto c = make_client(io, {srv.url()}, o);
@@ -172,12 +168,7 @@ TEST(HttpClient, LongPollCancelRunsNoCallback) {
 
 TEST(HttpClient, CloseRunsNoFurtherCallbacks) {
   IoThreads io;
-  HttpTestServer srv([](const HttpTestRequest&) {
-    Reply rep;
-    rep.then_pause(300ms);
-    for (auto& s : Reply::json(200, "{}").steps) rep.steps.push_back(s);
-    return rep;
-  });
+  HttpTestServer srv([](const HttpTestRequest&) { return json_after(300ms); });
   auto c = make_client(io, {srv.url()});
   std::atomic<int> calls{0};
   for (int i = 0; i < 5; ++i) c->request(HttpRequest{}, [&](HttpResult) { ++calls; });

@@ -44,12 +44,7 @@ HttpRequest req(const std::string& target, milliseconds timeout = 5000ms, bool u
 TEST(HttpQueue, MoreRequestsThanConnectionsAllSucceedOnAtMostTheCap) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest&) { return Reply::json(200, "{}").then_pause(0ms); });
-  srv.set_handler([](const HttpTestRequest&) {
-    Reply rep;
-    rep.then_pause(50ms);
-    for (auto& s : Reply::json(200, "{}").steps) rep.steps.push_back(s);
-    return rep;
-  });
+  srv.set_handler([](const HttpTestRequest&) { return json_after(50ms); });
   HttpClientOptions o;
   o.max_conns_per_endpoint = 3;
   auto c = make_client(io, {srv.url()}, o);
@@ -65,12 +60,8 @@ TEST(HttpQueue, MoreRequestsThanConnectionsAllSucceedOnAtMostTheCap) {
 TEST(HttpQueue, UrgentRequestsGoFirstThenFifo) {
   IoThreads io;
   HttpTestServer srv([](const HttpTestRequest&) { return Reply::json(200, "{}"); });
-  srv.set_handler([](const HttpTestRequest& r) {
-    Reply rep;
-    rep.then_pause(r.target == "/first" ? 300ms : 0ms);
-    for (auto& s : Reply::json(200, "{}").steps) rep.steps.push_back(s);
-    return rep;
-  });
+  srv.set_handler(
+      [](const HttpTestRequest& r) { return json_after(r.target == "/first" ? 300ms : 0ms); });
   HttpClientOptions o;
   o.max_conns_per_endpoint = 1;
   auto c = make_client(io, {srv.url()}, o);
@@ -87,12 +78,8 @@ TEST(HttpQueue, UrgentRequestsGoFirstThenFifo) {
 
 TEST(HttpQueue, ATimeoutWhileWaitingIsATimeoutAndNothingIsSent) {
   IoThreads io;
-  HttpTestServer srv([](const HttpTestRequest& r) {
-    Reply rep;
-    rep.then_pause(r.target == "/slow" ? 1500ms : 0ms);
-    for (auto& s : Reply::json(200, "{}").steps) rep.steps.push_back(s);
-    return rep;
-  });
+  HttpTestServer srv(
+      [](const HttpTestRequest& r) { return json_after(r.target == "/slow" ? 1500ms : 0ms); });
   HttpClientOptions o;
   o.max_conns_per_endpoint = 1;
   auto c = make_client(io, {srv.url()}, o);

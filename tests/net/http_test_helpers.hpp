@@ -57,6 +57,14 @@ inline bool wait_until_requests(const HttpTestServer& srv, size_t n,
   return true;
 }
 
+// "{}" with status 200 after a pause: a slow server.
+inline Reply json_after(std::chrono::milliseconds pause, const std::string& body = "{}") {
+  Reply rep;
+  rep.then_pause(pause);
+  for (auto& s : Reply::json(200, body).steps) rep.steps.push_back(s);
+  return rep;
+}
+
 inline bool contains(const std::string& hay, const std::string& needle) {
   return hay.find(needle) != std::string::npos;
 }
