@@ -406,6 +406,7 @@ TrialResult run_trial(const TrialConfig& cfg) {
       << " with token " << r.check.stale.front().token << ")";
     v.push_back(m.str());
   }
+  r.unsafe = !v.empty();
   // The bounds.
   // server_restart: 3 s more for the restart itself; on etcd 1 s more again, since an etcd that
   // becomes leader extends every lease by its election timeout (1 s by default), the abandoned

@@ -71,6 +71,7 @@ struct TrialResult {
   bool resumed = false;                 // a write in the last second before the end
   int sessions_killed = 0;              // session_kill: connections the server ended
   std::vector<std::string> violations;  // what broke the invariant or the bounds
+  bool unsafe = false;  // a violation of the invariant (two leaders, a token going back)
   bool passed() const { return skipped.empty() && error.empty() && violations.empty(); }
 };
 
