@@ -63,6 +63,7 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=$root/tests/tsan.supp:print_suppressions=0}
 
 failed=()
+failed_tests=()
 for v in "${variants[@]}"; do
   if [ "$v" = fuzz ]; then
     # Its own clang build tree; a bounded run so a regression in a parser is caught.
@@ -102,6 +103,9 @@ for v in "${variants[@]}"; do
   echo "== $v: running tests"
   if ! ctest --test-dir "$dir" --output-on-failure --timeout 600 -j2; then
     failed+=("$v")
+    # Named again at the very end: CI keeps only the tail of the log.
+    log="$dir/Testing/Temporary/LastTestsFailed.log"
+    [ -f "$log" ] && while read -r line; do failed_tests+=("$v: ${line#*:}"); done <"$log"
   fi
   stage_done "$v tests"
 done
@@ -109,6 +113,7 @@ done
 stage_summary
 
 if [ ${#failed[@]} -gt 0 ]; then
+  for t in "${failed_tests[@]}"; do echo "== failed test: $t"; done
   echo "== FAILED variants: ${failed[*]}"
   exit 1
 fi
