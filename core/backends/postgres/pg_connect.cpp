@@ -6,6 +6,7 @@
 #include "tenure/process_metrics.hpp"
 
 #include <boost/asio/post.hpp>
+#include <utility>
 
 namespace tenure::backends::pg {
 
@@ -59,10 +60,12 @@ void PgConnection::start_connect() {
             "server notice from " + static_cast<PgConnection*>(arg)->params_.where + ": " + text);
       },
       this);
-  connect_timer_.expires_after(params_.connect_timeout);
-  connect_timer_.async_wait(
-      [self = shared_from_this(), g = conn_gen_](const boost::system::error_code& ec) {
-        if (ec || g != self->conn_gen_) return;
+  cancel_connect_deadline();
+  connect_deadline_ =
+      deadlines_->add_after(params_.connect_timeout, [w = weak_from_this(), g = conn_gen_] {
+        auto self = w.lock();
+        if (!self || g != self->conn_gen_) return;
+        self->connect_deadline_ = 0;
         if (self->state_ == State::connecting || self->state_ == State::setup) {
           self->teardown(
               make_error(Errc::timeout, "connecting to PostgreSQL at " + self->params_.where +
@@ -203,7 +206,7 @@ void PgConnection::prepare_statement(size_t i) {
 void PgConnection::setup_done() {
   const bool again = backoff_.attempts() > 0;
   state_ = State::ready;
-  connect_timer_.cancel();
+  cancel_connect_deadline();
   note_connected("postgres", again);
   log(again ? LogLevel::warn : LogLevel::info, "postgres",
       std::string(again ? "reconnected to " : "connected to ") + params_.where +
@@ -217,12 +220,24 @@ void PgConnection::setup_done() {
 void PgConnection::schedule_reconnect() {
   // The one backoff policy (net::kBackoff), or longer while the server refuses connections for
   // its limit.
-  reconnect_timer_.expires_after(
-      std::max<asio::steady_timer::duration>(backoff_.next(), gate_->wait_left()));
-  reconnect_timer_.async_wait([self = shared_from_this()](const boost::system::error_code& ec) {
-    if (ec || self->closed_ || self->state_ != State::idle) return;
-    self->start_connect();
-  });
+  cancel_reconnect();
+  reconnect_at_ = deadlines_->add_after(
+      std::max<std::chrono::steady_clock::duration>(backoff_.next(), gate_->wait_left()),
+      [w = weak_from_this()] {
+        auto self = w.lock();
+        if (!self) return;
+        self->reconnect_at_ = 0;
+        if (self->closed_ || self->state_ != State::idle) return;
+        self->start_connect();
+      });
+}
+
+void PgConnection::cancel_connect_deadline() {
+  if (connect_deadline_) deadlines_->cancel(std::exchange(connect_deadline_, 0));
+}
+
+void PgConnection::cancel_reconnect() {
+  if (reconnect_at_) deadlines_->cancel(std::exchange(reconnect_at_, 0));
 }
 
 }  // namespace tenure::backends::pg

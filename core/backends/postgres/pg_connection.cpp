@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 
 namespace tenure::backends::pg {
 
@@ -20,8 +21,7 @@ PgConnection::PgConnection(asio::any_io_executor ex, ConnParams params, ConnHook
       params_(std::move(params)),
       hooks_(std::move(hooks)),
       socket_(ex_),
-      connect_timer_(ex_),
-      reconnect_timer_(ex_),
+      deadlines_(net::DeadlineQueue::create(ex_)),
       gate_(ConnectGate::for_server(params_.where)) {}
 
 PgConnection::~PgConnection() {
@@ -77,7 +77,7 @@ void PgConnection::close() {
   asio::post(ex_, [self = shared_from_this()] {
     if (self->closed_) return;
     self->closed_ = true;
-    self->reconnect_timer_.cancel();
+    self->cancel_reconnect();
     self->teardown(make_error(Errc::backend, "the PostgreSQL connection was closed"), true, false);
   });
 }
@@ -107,13 +107,12 @@ void PgConnection::enqueue(std::shared_ptr<Pending> p) {
     return;
   }
   if (p->timeout.count() > 0) {
-    p->timer = std::make_unique<asio::steady_timer>(ex_, p->timeout);
-    p->timer->async_wait([self = shared_from_this(),
-                          w = std::weak_ptr<Pending>(p)](const boost::system::error_code& ec) {
-      auto p = w.lock();
-      if (ec || !p) return;
-      self->on_timeout(p);
-    });
+    p->deadline =
+        deadlines_->add_after(p->timeout, [w = weak_from_this(), wp = std::weak_ptr<Pending>(p)] {
+          auto self = w.lock();
+          auto p = wp.lock();
+          if (self && p) self->on_timeout(p);
+        });
   }
   queue_.push_back(std::move(p));
   kick();
@@ -158,7 +157,7 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
 void PgConnection::finish(const std::shared_ptr<Pending>& p, Result<PgResult> r) {
   if (p->finished) return;
   p->finished = true;
-  if (p->timer) p->timer->cancel();
+  if (p->deadline) deadlines_->cancel(std::exchange(p->deadline, 0));
   auto done = std::move(p->done);
   if (done) done(std::move(r));
 }
@@ -167,7 +166,7 @@ void PgConnection::kick() {
   if (closed_) return;
   if (state_ == State::idle) {
     if (!queue_.empty()) {
-      reconnect_timer_.cancel();
+      cancel_reconnect();
       start_connect();
     }
     return;
@@ -338,7 +337,7 @@ void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) 
     PQfinish(conn_);
     conn_ = nullptr;
   }
-  connect_timer_.cancel();
+  cancel_connect_deadline();
   state_ = State::idle;
   prepared_.clear();
   direct_ = false;

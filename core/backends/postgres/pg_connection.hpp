@@ -14,7 +14,6 @@
 
 #include <atomic>
 #include <boost/asio/any_io_executor.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <cstdint>
 #include <deque>
@@ -29,6 +28,7 @@
 #include "postgres/pg_connect_gate.hpp"
 #include "tenure/errors.hpp"
 #include "tenure/net/backoff.hpp"
+#include "tenure/net/deadline_queue.hpp"
 #include "tenure/net/fd_watcher.hpp"
 #include "tenure/net/registry.hpp"
 
@@ -108,7 +108,7 @@ class PgConnection : public std::enable_shared_from_this<PgConnection>, public n
     bool simple = false;
     milliseconds timeout{0};
     QueryHandler done;
-    std::unique_ptr<asio::steady_timer> timer;
+    net::DeadlineQueue::Id deadline = 0;  // its timeout on deadlines_; 0: none
     PgResult result;
     Status error;
     bool finished = false;
@@ -168,8 +168,13 @@ class PgConnection : public std::enable_shared_from_this<PgConnection>, public n
   uint64_t next_statement_ = 0;
   bool direct_ =
       false;  // this session is PostgreSQL's own (no pooler): prepared statements are safe
-  asio::steady_timer connect_timer_;
-  asio::steady_timer reconnect_timer_;
+  // Every timer of this connection (statement timeouts, the connect deadline, the reconnect
+  // delay) on one queue; entries hold the connection weakly, so the queue never keeps it alive.
+  std::shared_ptr<net::DeadlineQueue> deadlines_;
+  net::DeadlineQueue::Id connect_deadline_ = 0;
+  net::DeadlineQueue::Id reconnect_at_ = 0;
+  void cancel_connect_deadline();
+  void cancel_reconnect();
   net::Backoff backoff_;  // between reconnects; reset once connected
   // Shared with every connection to the same server, database and user: backoff while the
   // server refuses connections for its connection limit.
