@@ -9,6 +9,15 @@ namespace tenure::backends::etcd {
 
 namespace asio = boost::asio;
 
+namespace {
+// Retrying the revoke of a lease given up while etcd was unreachable: 100 ms doubling to 2 s,
+// for at most 5 minutes (after that etcd is back or the process has other worries; the lease
+// then expires a TTL after etcd returns).
+constexpr milliseconds kFirstRetry{100};
+constexpr milliseconds kLastRetry{2000};
+constexpr auto kAbandonedRevokeFor = std::chrono::minutes(5);
+}  // namespace
+
 LeasePool::~LeasePool() {
   for (auto& l : leases_)
     if (l->timer) l->timer->cancel();
@@ -167,14 +176,35 @@ void LeasePool::kill(const std::shared_ptr<Lease>& l, const Status& why, bool re
   std::erase(leases_, l);
   auto users = std::move(l->users);
   l->users.clear();
-  if (revoke && l->id) {
-    // Best effort: its keys must not outlive the users' belief that they are gone.
-    if (auto conn = conn_.lock())
-      conn->call("lease/revoke", lease_id_body(l->id), milliseconds(ttl_s_ * 1000), true,
-                 [](Result<json>) {});
-  }
+  // Its keys must not outlive the users' belief that they are gone.
+  if (revoke && l->id) revoke_abandoned(l->id, Clock::now() + kAbandonedRevokeFor, kFirstRetry);
   for (auto& [uid, u] : users)
     if (u.lost) u.lost(l->id, why);
+}
+
+// A lease given up because etcd could not be reached keeps its keys until it expires, and etcd
+// renews every lease to its full TTL when a new leader takes over (a restart does that): without
+// a revoke, a successor waits a whole TTL after the server is back. So the revoke is retried
+// while etcd cannot be reached, and stops once etcd answers anything (revoked, or not found
+// because it expired meanwhile).
+void LeasePool::revoke_abandoned(int64_t id, Clock::time_point until, milliseconds wait) {
+  auto conn = conn_.lock();
+  if (!conn) return;
+  conn->call(
+      "lease/revoke", lease_id_body(id), milliseconds(ttl_s_ * 1000), true,
+      [this, id, until, wait, conn_w = conn_](Result<json> r) {
+        auto conn = conn_w.lock();  // keeps this pool alive while it runs
+        if (!conn || r.ok()) return;
+        if (r.status.code != Errc::unreachable && r.status.code != Errc::timeout) return;
+        if (Clock::now() + wait >= until) return;
+        auto t = std::make_shared<asio::steady_timer>(conn->strand(), wait);
+        t->async_wait([this, t, id, until, wait, conn_w](const boost::system::error_code& ec) {
+          auto conn = conn_w.lock();
+          if (ec || !conn) return;
+          revoke_abandoned(id, until, std::min(wait * 2, kLastRetry));
+        });
+      },
+      true);
 }
 
 void LeasePool::detach(uint64_t user_id, milliseconds timeout_ms, std::function<void()> done) {

@@ -59,6 +59,7 @@ class LeasePool {
   void schedule(const std::shared_ptr<Lease>& l);
   void keep_alive(const std::shared_ptr<Lease>& l);
   void kill(const std::shared_ptr<Lease>& l, const Status& why, bool revoke);
+  void revoke_abandoned(int64_t id, Clock::time_point until, milliseconds wait);
   milliseconds interval(const Lease& l) const;
   milliseconds deadline(const Lease& l) const;
   milliseconds timeout(const Lease& l) const;
