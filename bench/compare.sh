@@ -7,7 +7,7 @@
 # Each build dir must hold bench/{file,redis,postgres}_bench and tools/tenure_elector_child
 # (cmake -DCMAKE_BUILD_TYPE=Release -DTENURE_BUILD_BENCH=ON; build those targets). Servers are
 # started here in a scratch state dir and stopped at the end. The two trees alternate per
-# benchmark (before, after, before, after ...) so a change in machine load hits both alike.
+# benchmark, the order swapping every round, so a change in machine load hits both alike.
 # Counts are smaller than the benchmarks' defaults; set BENCH_ROUNDS for more alternations.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,15 +44,19 @@ run() {  # run LABEL BUILD_DIR NAME ARGS...
 }
 
 for ((i = 1; i <= rounds; i++)); do
-  for pair in "before $before" "after $after"; do
+  # The second of two back-to-back file runs was measured slower whichever build it was, so the
+  # order swaps every round: before-after, then after-before.
+  pairs=("before $before" "after $after")
+  ((i % 2 == 1)) || pairs=("after $after" "before $before")
+  for pair in "${pairs[@]}"; do
     set -- $pair
     run "$1" "$2" file_bench --acquire 100 --handover 100 --sigterm 20 --crash 40 --electors 1000 --idle-seconds 10
   done
-  for pair in "before $before" "after $after"; do
+  for pair in "${pairs[@]}"; do
     set -- $pair
     run "$1" "$2" redis_bench --url "$TENURE_TEST_REDIS_URL" --acquire 200 --handover 100 --crash 30 --electors 2000 --window 5
   done
-  for pair in "before $before" "after $after"; do
+  for pair in "${pairs[@]}"; do
     set -- $pair
     run "$1" "$2" postgres_bench "$TENURE_TEST_POSTGRES_URL" --acquire 200 --handover 100 --crash 30
   done
