@@ -144,10 +144,15 @@ TEST(DeadlineQueue, NeverInlineAndCloseDropsAll) {
   IoThreads io;
   auto q = DeadlineQueue::create(io.strand());
   std::atomic<int> ran{0};
-  bool inline_run = true;
-  q->add(DeadlineQueue::Clock::now() - 1s, [&] { ran++; });  // already due: still posted
-  inline_run = ran.load() != 0;
-  EXPECT_FALSE(inline_run);
+  std::atomic<bool> inline_run{false};
+  // Already due: still posted, never run inside add(). The io threads may run it before add()
+  // returns, so the test asks which thread ran it, not whether it ran yet.
+  const auto caller = std::this_thread::get_id();
+  q->add(DeadlineQueue::Clock::now() - 1s, [&] {
+    if (std::this_thread::get_id() == caller) inline_run = true;
+    ran++;
+  });
+  EXPECT_FALSE(inline_run.load());
   for (int i = 0; i < 100; ++i) q->add_after(50ms, [&] { ran += 1000; });
   q->close();
   EXPECT_EQ(q->add_after(1ms, [&] { ran += 1000; }), 0u);
