@@ -13,8 +13,7 @@ namespace {
 // Retrying the revoke of a lease given up while etcd was unreachable: 100 ms doubling to 2 s,
 // for at most 5 minutes (after that etcd is back or the process has other worries; the lease
 // then expires a TTL after etcd returns).
-constexpr milliseconds kFirstRetry{100};
-constexpr milliseconds kLastRetry{2000};
+constexpr net::BackoffPolicy kRevokeRetry{milliseconds(100), 2.0, milliseconds(2000), 0.0};
 constexpr auto kAbandonedRevokeFor = std::chrono::minutes(5);
 }  // namespace
 
@@ -177,7 +176,9 @@ void LeasePool::kill(const std::shared_ptr<Lease>& l, const Status& why, bool re
   auto users = std::move(l->users);
   l->users.clear();
   // Its keys must not outlive the users' belief that they are gone.
-  if (revoke && l->id) revoke_abandoned(l->id, Clock::now() + kAbandonedRevokeFor, kFirstRetry);
+  if (revoke && l->id)
+    revoke_abandoned(l->id, Clock::now() + kAbandonedRevokeFor,
+                     std::make_shared<net::Backoff>(kRevokeRetry));
   for (auto& [uid, u] : users)
     if (u.lost) u.lost(l->id, why);
 }
@@ -187,21 +188,23 @@ void LeasePool::kill(const std::shared_ptr<Lease>& l, const Status& why, bool re
 // a revoke, a successor waits a whole TTL after the server is back. So the revoke is retried
 // while etcd cannot be reached, and stops once etcd answers anything (revoked, or not found
 // because it expired meanwhile).
-void LeasePool::revoke_abandoned(int64_t id, Clock::time_point until, milliseconds wait) {
+void LeasePool::revoke_abandoned(int64_t id, Clock::time_point until,
+                                 std::shared_ptr<net::Backoff> backoff) {
   auto conn = conn_.lock();
   if (!conn) return;
   conn->call(
       "lease/revoke", lease_id_body(id), milliseconds(ttl_s_ * 1000), true,
-      [this, id, until, wait, conn_w = conn_](Result<json> r) {
+      [this, id, until, backoff, conn_w = conn_](Result<json> r) {
         auto conn = conn_w.lock();  // keeps this pool alive while it runs
         if (!conn || r.ok()) return;
         if (r.status.code != Errc::unreachable && r.status.code != Errc::timeout) return;
+        const milliseconds wait = backoff->next();
         if (Clock::now() + wait >= until) return;
         auto t = std::make_shared<asio::steady_timer>(conn->strand(), wait);
-        t->async_wait([this, t, id, until, wait, conn_w](const boost::system::error_code& ec) {
+        t->async_wait([this, t, id, until, backoff, conn_w](const boost::system::error_code& ec) {
           auto conn = conn_w.lock();
           if (ec || !conn) return;
-          revoke_abandoned(id, until, std::min(wait * 2, kLastRetry));
+          revoke_abandoned(id, until, backoff);
         });
       },
       true);

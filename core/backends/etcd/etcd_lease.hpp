@@ -15,6 +15,7 @@
 
 #include "etcd/etcd_proto.hpp"
 #include "tenure/executor.hpp"
+#include "tenure/net/backoff.hpp"
 #include "tenure/options.hpp"
 
 namespace tenure::backends::etcd {
@@ -59,7 +60,7 @@ class LeasePool {
   void schedule(const std::shared_ptr<Lease>& l);
   void keep_alive(const std::shared_ptr<Lease>& l);
   void kill(const std::shared_ptr<Lease>& l, const Status& why, bool revoke);
-  void revoke_abandoned(int64_t id, Clock::time_point until, milliseconds wait);
+  void revoke_abandoned(int64_t id, Clock::time_point until, std::shared_ptr<net::Backoff> backoff);
   milliseconds interval(const Lease& l) const;
   milliseconds deadline(const Lease& l) const;
   milliseconds timeout(const Lease& l) const;

@@ -6,7 +6,6 @@
 #include "tenure/process_metrics.hpp"
 
 #include <boost/asio/post.hpp>
-#include <utility>
 
 namespace tenure::backends::pg {
 
@@ -60,7 +59,7 @@ void PgConnection::start_connect() {
             "server notice from " + static_cast<PgConnection*>(arg)->params_.where + ": " + text);
       },
       this);
-  cancel_connect_deadline();
+  deadlines_->cancel_slot(connect_deadline_);
   connect_deadline_ =
       deadlines_->add_after(params_.connect_timeout, [w = weak_from_this(), g = conn_gen_] {
         auto self = w.lock();
@@ -206,7 +205,7 @@ void PgConnection::prepare_statement(size_t i) {
 void PgConnection::setup_done() {
   const bool again = backoff_.attempts() > 0;
   state_ = State::ready;
-  cancel_connect_deadline();
+  deadlines_->cancel_slot(connect_deadline_);
   note_connected("postgres", again);
   log(again ? LogLevel::warn : LogLevel::info, "postgres",
       std::string(again ? "reconnected to " : "connected to ") + params_.where +
@@ -220,7 +219,7 @@ void PgConnection::setup_done() {
 void PgConnection::schedule_reconnect() {
   // The one backoff policy (net::kBackoff), or longer while the server refuses connections for
   // its limit.
-  cancel_reconnect();
+  deadlines_->cancel_slot(reconnect_at_);
   reconnect_at_ = deadlines_->add_after(
       std::max<std::chrono::steady_clock::duration>(backoff_.next(), gate_->wait_left()),
       [w = weak_from_this()] {
@@ -230,14 +229,6 @@ void PgConnection::schedule_reconnect() {
         if (self->closed_ || self->state_ != State::idle) return;
         self->start_connect();
       });
-}
-
-void PgConnection::cancel_connect_deadline() {
-  if (connect_deadline_) deadlines_->cancel(std::exchange(connect_deadline_, 0));
-}
-
-void PgConnection::cancel_reconnect() {
-  if (reconnect_at_) deadlines_->cancel(std::exchange(reconnect_at_, 0));
 }
 
 }  // namespace tenure::backends::pg

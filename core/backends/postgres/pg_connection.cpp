@@ -6,7 +6,6 @@
 #include <boost/asio/post.hpp>
 #include <cstdlib>
 #include <cstring>
-#include <utility>
 
 namespace tenure::backends::pg {
 
@@ -77,7 +76,7 @@ void PgConnection::close() {
   asio::post(ex_, [self = shared_from_this()] {
     if (self->closed_) return;
     self->closed_ = true;
-    self->cancel_reconnect();
+    self->deadlines_->cancel_slot(self->reconnect_at_);
     self->teardown(make_error(Errc::backend, "the PostgreSQL connection was closed"), true, false);
   });
 }
@@ -157,7 +156,7 @@ void PgConnection::on_timeout(const std::shared_ptr<Pending>& p) {
 void PgConnection::finish(const std::shared_ptr<Pending>& p, Result<PgResult> r) {
   if (p->finished) return;
   p->finished = true;
-  if (p->deadline) deadlines_->cancel(std::exchange(p->deadline, 0));
+  deadlines_->cancel_slot(p->deadline);
   auto done = std::move(p->done);
   if (done) done(std::move(r));
 }
@@ -166,7 +165,7 @@ void PgConnection::kick() {
   if (closed_) return;
   if (state_ == State::idle) {
     if (!queue_.empty()) {
-      cancel_reconnect();
+      deadlines_->cancel_slot(reconnect_at_);
       start_connect();
     }
     return;
@@ -337,7 +336,7 @@ void PgConnection::teardown(const Status& why, bool fail_queue, bool run_hooks) 
     PQfinish(conn_);
     conn_ = nullptr;
   }
-  cancel_connect_deadline();
+  deadlines_->cancel_slot(connect_deadline_);
   state_ = State::idle;
   prepared_.clear();
   direct_ = false;

@@ -173,8 +173,6 @@ class PgConnection : public std::enable_shared_from_this<PgConnection>, public n
   std::shared_ptr<net::DeadlineQueue> deadlines_;
   net::DeadlineQueue::Id connect_deadline_ = 0;
   net::DeadlineQueue::Id reconnect_at_ = 0;
-  void cancel_connect_deadline();
-  void cancel_reconnect();
   net::Backoff backoff_;  // between reconnects; reset once connected
   // Shared with every connection to the same server, database and user: backoff while the
   // server refuses connections for its connection limit.

@@ -182,7 +182,7 @@ void RespConnection::schedule_reconnect() {
   if (state_ == State::closed) return;
   // The one backoff policy (net::kBackoff); a command connection reconnects only when a request
   // waits.
-  if (impl_->backoff_id != 0) impl_->deadlines->cancel(impl_->backoff_id);
+  impl_->deadlines->cancel_slot(impl_->backoff_id);
   impl_->backoff_id = impl_->deadlines->add_after(backoff_.next(), [w = weak_from_this()] {
     auto self = w.lock();
     if (!self) return;

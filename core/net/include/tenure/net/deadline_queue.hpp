@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <utility>
 
 namespace tenure::net {
 
@@ -27,6 +28,10 @@ class DeadlineQueue {
   // True if the entry was still pending: its fn will not run. Called on the executor, a false
   // return means fn already ran (or is running now on another thread otherwise).
   bool cancel(Id id);
+  // For a caller that keeps one entry's Id in a member (0: none): cancels it if set, zeroes it.
+  void cancel_slot(Id& slot) {
+    if (slot != 0) cancel(std::exchange(slot, 0));
+  }
   // Drops every entry (their callbacks never run) and stops the timer. Further add()s are ignored.
   void close();
   size_t size() const;
